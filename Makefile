@@ -1,0 +1,64 @@
+# The two commands of the README: `make book` and `make test`.
+SHELL := bash
+.SHELLFLAGS := -eo pipefail -c
+.DEFAULT_GOAL := help
+
+PRESET ?= cpu
+PYTHON ?= python3
+# On this project's machines these builds lie on disk; elsewhere pick the build for your platform.
+TORCH ?= torch==2.14.1 torchvision==0.29.1
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+# pip on these machines warns about absent local index folders: hide only those lines
+PIPFILTER := { grep -v '^WARNING: Location' || true; }
+
+export ALPHAVAE_QUIET ?= 1
+export MPLBACKEND ?= Agg
+export PYTHONHASHSEED := 0
+
+# Offline copies of MNIST / Fashion-MNIST (torchvision layout) to seed data/ from, when present
+DATA_FROM ?= ../shared/data
+
+.PHONY: help venv data book test notebooks lint clean
+
+help:
+	@echo "make book [PRESET=smoke|cpu|paper]  execute every chapter with papermill and build _build/html"
+	@echo "make test                            pytest over tests/ and strict pytest --nbval over book/"
+	@echo "make notebooks                       re-execute the chapters in place at the default preset (refresh outputs)"
+	@echo "make lint                            ruff check and ruff format --check"
+
+$(STAMP): pyproject.toml
+	@echo "== creating $(VENV) and installing the project"
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q $(TORCH) 2>&1 | $(PIPFILTER)
+	$(BIN)/python -m pip install -q -e '.[book,dev]' 2>&1 | $(PIPFILTER)
+	$(BIN)/python -c "import torch, torchvision, papermill, nbval, jupyter_book, alphavae_core"
+	touch $@
+
+venv: $(STAMP)
+
+# Copy the offline .gz files into data/ (git-ignored) once; online machines download instead.
+data:
+	@if [ -d "$(DATA_FROM)" ] && [ ! -d data/MNIST/raw ]; then \
+	  echo "== seeding data/ from $(DATA_FROM)"; mkdir -p data; \
+	  for d in MNIST FashionMNIST; do mkdir -p data/$$d/raw; cp $(DATA_FROM)/$$d/raw/*.gz data/$$d/raw/; done; \
+	fi
+
+book: $(STAMP) data
+	$(BIN)/python scripts/execute_book.py --preset $(PRESET) --out _build/src
+	$(BIN)/jupyter-book build _build/src --path-output . --warningiserror --keep-going
+	@echo "== the book is in _build/html/index.html"
+
+test: $(STAMP) data
+	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider tests book
+
+notebooks: $(STAMP) data
+	$(BIN)/python scripts/execute_book.py --in-place
+
+lint: $(STAMP)
+	$(BIN)/ruff check alphavae_core tests scripts
+	$(BIN)/ruff format --check alphavae_core tests scripts
+
+clean:
+	rm -rf _build

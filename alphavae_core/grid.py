@@ -1,0 +1,256 @@
+"""Run a grid of VAE trainings, skipping what is already in the results: ``python -m alphavae_core.grid``.
+
+Runs that share data, architecture and schedule train together (see :mod:`.trainer`), in groups
+of ``--group-size``. Each finished group appends tidy rows to ``results/<preset>/benchmarks.csv``
+and its alpha histories and landscapes to ``benchmarks_histories.json`` (see :mod:`.results`).
+
+Beyond one machine: ``--shard K/N`` takes every N-th run of the full grid, starting at the K-th,
+and writes to shard files that ``--merge`` folds into the main table without duplicate rows;
+``--executor slurm`` submits the N shards as SLURM jobs through submitit (``--executor local``
+runs them as local processes through submitit, which is how the tests exercise it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .config import TrainConfig
+from .errors import cli_entry
+from .experiments import CODE_VERSION, benchmark_configs
+from .losses import TABLE1_REGULARISERS
+from .paths import REPO_ROOT, results_dir
+from .presets import PRESET_NAMES, check_preset
+from .results import KEY, append_rows, config_key, read_json, read_table, update_json, write_json
+from .train import fit
+
+TABLE = "benchmarks"
+EXECUTORS = ("inline", "local", "slurm")
+ROW_CONFIG = ("dataset", "regulariser", "alpha0", "weight", "seed", "epochs", "batch_size", "lr", "noise", "subset")
+
+
+def key_of(config: TrainConfig) -> str:
+    """The results key of a run: its resolved configuration and the code version."""
+    return config_key(config.resolved().to_dict(), CODE_VERSION)
+
+
+def table_paths(folder: Path, shard: tuple[int, int] = (1, 1)) -> tuple[Path, Path]:
+    """The CSV table and the JSON histories a shard writes to (the main ones for 1/1)."""
+    suffix = "" if shard == (1, 1) else f".shard-{shard[0]}-of-{shard[1]}"
+    return folder / f"{TABLE}{suffix}.csv", folder / f"{TABLE}_histories{suffix}.json"
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"K/N"`` -> (K, N) with 1 <= K <= N."""
+    try:
+        k, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard must look like K/N (for example 2/4), got {text!r}") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard K/N needs 1 <= K <= N, got {text!r}")
+    return k, n
+
+
+def shard_of(configs: Sequence[TrainConfig], shard: tuple[int, int]) -> list[TrainConfig]:
+    """Every N-th run of the full grid, starting at the K-th (stable whatever is already done)."""
+    k, n = shard
+    return [c for i, c in enumerate(configs) if i % n == k - 1]
+
+
+def known_keys(folder: Path) -> set[str]:
+    """Keys with a row in the main table or in any shard table of ``folder``."""
+    keys: set[str] = set()
+    for path in sorted(folder.glob(f"{TABLE}*.csv")):
+        table = read_table(path)
+        if KEY in table.columns:
+            keys |= set(table[KEY])
+    return keys
+
+
+def pending(configs: Sequence[TrainConfig], folder: Path) -> list[TrainConfig]:
+    """The runs of ``configs`` that have no results row yet."""
+    done = known_keys(folder)
+    return [c for c in configs if key_of(c) not in done]
+
+
+def _round(values: Any, digits: int = 5) -> Any:
+    if isinstance(values, float):
+        return float(f"{values:.{digits}g}")
+    if isinstance(values, (list, tuple)):
+        return [_round(v, digits) for v in values]
+    if isinstance(values, dict):
+        return {k: _round(v, digits) for k, v in values.items()}
+    return values
+
+
+def row_of(config: TrainConfig, metrics: dict[str, Any]) -> dict[str, Any]:
+    """The tidy results row of one finished run."""
+    cfg = config.resolved().to_dict()
+    return {
+        **{name: cfg[name] for name in ROW_CONFIG},
+        "test_mse": metrics["test_mse"],
+        "rate": metrics["rate"],
+        "alpha_final": metrics["alpha"],
+        KEY: key_of(config),
+        "code_version": CODE_VERSION,
+        "seconds": round(metrics["train_seconds"], 1),
+        "runs_together": metrics["runs_trained_together"],
+        **{name: metrics[name] for name in ("device", "date", "commit", "torch")},
+    }
+
+
+def _groups(configs: Sequence[TrainConfig], group_size: int) -> list[list[TrainConfig]]:
+    by_key: dict[tuple, list[TrainConfig]] = {}
+    for c in configs:
+        by_key.setdefault(c.group_key(), []).append(c)
+    return [runs[i : i + group_size] for runs in by_key.values() for i in range(0, len(runs), group_size)]
+
+
+def run_grid(
+    configs: Sequence[TrainConfig],
+    folder: Path,
+    device: str = "auto",
+    group_size: int = 8,
+    shard: tuple[int, int] = (1, 1),
+    show_progress: bool = True,
+) -> int:
+    """Train the runs of ``shard`` that have no row in ``folder``; return how many were trained.
+
+    Each group checkpoints every epoch under ``runs/`` and resumes from there if interrupted.
+    """
+    if group_size <= 0:
+        raise ValueError(f"--group-size must be positive, got {group_size}")
+    todo = pending(shard_of(configs, shard), folder)
+    csv_path, json_path = table_paths(folder, shard)
+    for group in _groups(todo, group_size):
+        keys = [key_of(c) for c in group]
+        scratch = REPO_ROOT / "runs" / folder.name / hashlib.sha256("".join(keys).encode()).hexdigest()[:12]
+        metrics, _ = fit(group, device, out=scratch, resume=True, show_progress=show_progress)
+        append_rows(csv_path, [row_of(c, m) for c, m in zip(group, metrics)])
+        histories = {
+            k: _round({name: m[name] for name in ("alpha_history", "alpha_steps", "train_loss", "landscape")})
+            for k, m in zip(keys, metrics)
+        }
+        update_json(json_path, histories)
+        shutil.rmtree(scratch, ignore_errors=True)
+    return len(todo)
+
+
+def merge(folder: Path) -> pd.DataFrame:
+    """Fold every shard table of ``folder`` into the main one (one row per key) and remove the shards."""
+    main_csv, main_json = table_paths(folder)
+    shards = sorted(p for p in folder.glob(f"{TABLE}.shard-*.csv"))
+    for csv_path in shards:
+        json_path = csv_path.with_name(csv_path.name.replace(TABLE, f"{TABLE}_histories").replace(".csv", ".json"))
+        append_rows(main_csv, read_table(csv_path).to_dict("records"))
+        update_json(main_json, read_json(json_path, default={}) or {})
+        csv_path.unlink()
+        json_path.unlink(missing_ok=True)
+    return read_table(main_csv)
+
+
+def _run_shard(configs: list[dict], folder: str, device: str, group_size: int, shard: tuple[int, int]) -> int:
+    """Entry point of one submitted job (plain data in, so it pickles cleanly)."""
+    runs = [TrainConfig.from_dict(c) for c in configs]
+    return run_grid(runs, Path(folder), device, group_size, shard, show_progress=False)
+
+
+def submit(
+    configs: Sequence[TrainConfig],
+    folder: Path,
+    n_shards: int,
+    executor: str,
+    device: str,
+    group_size: int,
+    partition: str | None = None,
+    gpus: int = 1,
+    timeout_min: int = 24 * 60,
+) -> list[int]:
+    """Run the grid as ``n_shards`` submitit jobs (SLURM, or local processes) and merge their rows."""
+    import submitit
+
+    logs = REPO_ROOT / "runs" / "submitit"
+    if executor == "slurm":
+        ex = submitit.AutoExecutor(folder=logs, cluster="slurm")
+        extra = {"slurm_partition": partition} if partition else {}
+        ex.update_parameters(timeout_min=timeout_min, gpus_per_node=gpus, cpus_per_task=4, **extra)
+    elif executor == "local":
+        ex = submitit.LocalExecutor(folder=logs)
+        ex.update_parameters(timeout_min=timeout_min)
+    else:
+        raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
+    plain = [c.to_dict() for c in configs]
+    jobs = [
+        ex.submit(_run_shard, plain, str(folder), device, group_size, (k, n_shards)) for k in range(1, n_shards + 1)
+    ]
+    done = [job.result() for job in jobs]
+    merge(folder)
+    return done
+
+
+def _csv(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m alphavae_core.grid", description=__doc__)
+    p.add_argument("--preset", default="cpu", help=f"one of {', '.join(PRESET_NAMES)}")
+    p.add_argument("--datasets", default=None, help="comma-separated (default: the preset's)")
+    p.add_argument("--regularisers", default=",".join(TABLE1_REGULARISERS), help="comma-separated")
+    p.add_argument("--seeds", default=None, help="comma-separated (default: the preset's)")
+    p.add_argument("--no-figure1", action="store_true", help="skip the initial-alpha sweep of Figure 1")
+    p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--group-size", type=int, default=8, help="runs trained together in one vectorised pass")
+    p.add_argument("--shard", default="1/1", help="K/N: run only the K-th of N shards")
+    p.add_argument("--executor", default="inline", help=f"one of {', '.join(EXECUTORS)}")
+    p.add_argument("--shards", type=int, default=1, help="with --executor local|slurm: number of jobs")
+    p.add_argument("--partition", default=None, help="SLURM partition")
+    p.add_argument("--gpus", type=int, default=1, help="GPUs per SLURM job")
+    p.add_argument("--out", type=Path, default=None, help="results folder (default: results/<preset>)")
+    p.add_argument("--list", action="store_true", help="print the runs still missing and exit")
+    p.add_argument("--merge", action="store_true", help="fold shard tables into the main table and exit")
+    p.add_argument("--quiet", action="store_true")
+    return p.parse_args(argv)
+
+
+@cli_entry
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    preset = check_preset(args.preset)
+    folder = args.out or results_dir(preset)
+    if args.merge:
+        print(f"{len(merge(folder))} rows in {table_paths(folder)[0]}")
+        return
+    seeds = _csv(args.seeds)
+    configs = benchmark_configs(
+        preset,
+        datasets=_csv(args.datasets),
+        regularisers=_csv(args.regularisers) or TABLE1_REGULARISERS,
+        seeds=None if seeds is None else tuple(int(s) for s in seeds),
+        figure1=not args.no_figure1,
+    )
+    if args.list:
+        for c in pending(configs, folder):
+            print(f"{c.dataset} {c.regulariser} alpha0={c.alpha0} seed={c.seed} epochs={c.epochs}")
+        return
+    if args.executor == "inline":
+        n = run_grid(configs, folder, args.device, args.group_size, parse_shard(args.shard), not args.quiet)
+        print(f"trained {n} runs; results in {table_paths(folder, parse_shard(args.shard))[0]}")
+    else:
+        if args.shards <= 0:
+            raise ValueError(f"--shards must be positive, got {args.shards}")
+        counts = submit(configs, folder, args.shards, args.executor, args.device, args.group_size, args.partition, args.gpus)
+        print(f"trained {sum(counts)} runs in {args.shards} jobs; results in {table_paths(folder)[0]}")
+
+
+if __name__ == "__main__":
+    main()
+
+
+__all__ = ["merge", "pending", "run_grid", "submit", "write_json"]

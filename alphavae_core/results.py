@@ -1,0 +1,152 @@
+"""The one results format: tidy CSV tables plus JSON sidecars, each row keyed by its configuration.
+
+* ``results/<preset>/<experiment>.csv``: one row per finished run, with the configuration's
+  columns, its metrics, ``config_key`` (hash of the full resolved configuration and the
+  experiment's code version) and provenance (``device``, ``date``, ``commit``, ``seconds``).
+* ``results/<preset>/<experiment>_<what>.json``: bulky per-run data (alpha histories,
+  landscapes), a mapping from ``config_key`` to a value.
+
+Writes are atomic (temporary file, then rename). A table that cannot be parsed, or whose rows
+lack their key, is moved aside with a warning and treated as missing, never silently used.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import json
+import os
+import subprocess
+import tempfile
+import warnings
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from .paths import REPO_ROOT
+
+KEY = "config_key"
+
+
+def config_key(config: Mapping[str, Any], code_version: str) -> str:
+    """Stable 12-hex-digit hash of a configuration and the code version that produced it."""
+    payload = json.dumps({"config": dict(config), "code_version": code_version}, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:12]
+
+
+def git_commit() -> str:
+    """Short commit of the repository, with ``+dirty`` if uncommitted changes exist; or ``unknown``."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=REPO_ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return commit + ("+dirty" if dirty else "")
+
+
+def provenance(device: str) -> dict[str, str]:
+    """Where and when a result was computed."""
+    import torch
+
+    return {
+        "device": device,
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "commit": git_commit(),
+        "torch": torch.__version__,
+    }
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _set_aside(path: Path, reason: str) -> None:
+    bad = path.with_name(path.name + ".corrupt")
+    os.replace(path, bad)
+    warnings.warn(f"{path} is corrupt ({reason}); moved to {bad.name} and will be recomputed", stacklevel=3)
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """Rows of a results table; empty if the file is missing or corrupt (corrupt ones are set aside)."""
+    path = Path(path)
+    if not path.exists():
+        return pd.DataFrame()
+    text = path.read_text()
+    if text and not text.endswith("\n"):
+        _set_aside(path, "truncated last line")
+        return pd.DataFrame()
+    try:
+        table = pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
+        _set_aside(path, str(err).splitlines()[0] if str(err) else type(err).__name__)
+        return pd.DataFrame()
+    if KEY not in table.columns or table[KEY].isna().any():
+        _set_aside(path, f"rows without {KEY}")
+        return pd.DataFrame()
+    return table
+
+
+def append_rows(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
+    """Add rows to a table, replacing earlier rows with the same ``config_key``; return the table."""
+    path = Path(path)
+    new = pd.DataFrame(list(rows))
+    if new.empty:
+        return read_table(path)
+    if KEY not in new.columns:
+        raise ValueError(f"every results row needs a {KEY!r} column")
+    old = read_table(path)
+    if not old.empty:
+        old = old[~old[KEY].isin(new[KEY])]
+        new = pd.concat([old, new], ignore_index=True)
+    _atomic_write_text(path, new.to_csv(index=False))
+    return new
+
+
+def missing(keys: Iterable[str], table: pd.DataFrame) -> list[str]:
+    """The keys that have no row in ``table`` (in their given order)."""
+    have = set(table[KEY]) if KEY in table.columns else set()
+    return [key for key in keys if key not in have]
+
+
+def write_json(path: str | Path, obj: Any) -> None:
+    """Write JSON atomically."""
+    _atomic_write_text(Path(path), json.dumps(obj, indent=1, sort_keys=True, default=float) + "\n")
+
+
+def read_json(path: str | Path, default: Any = None) -> Any:
+    """Read JSON; ``default`` if missing; a corrupt file is set aside with a warning."""
+    path = Path(path)
+    if not path.exists():
+        return default
+    try:
+        return json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        _set_aside(path, f"invalid JSON: {err}")
+        return default
+
+
+def update_json(path: str | Path, entries: Mapping[str, Any]) -> dict[str, Any]:
+    """Merge ``entries`` into a JSON mapping on disk (atomically) and return the result."""
+    merged = dict(read_json(path, default={}) or {})
+    merged.update(entries)
+    write_json(path, merged)
+    return merged

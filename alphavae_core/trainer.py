@@ -1,0 +1,292 @@
+"""The fast two-optimiser trainer: one or many VAEs trained at once on in-memory data.
+
+Section 4 of the paper trains the skew "as another parameter of the model, but use[s] a separate
+optimiser": here the network has one Adam and alpha another, both stepped on the same loss (the
+model's first), and alpha is clamped to [0, 1] after every step.
+
+Speed. The dataset lives on the training device as one uint8 tensor and is batched by index (no
+per-sample Python, no DataLoader). Several runs of the same architecture (regularisers x seeds x
+alpha0) train together: their parameters are stacked and the forward pass is vectorised with
+``torch.func.vmap`` (convolutions become grouped convolutions). Adam is element-wise, so one Adam
+over stacked parameters is exactly one independent Adam per run; each run also has its own data
+order and noise generators, so training runs together equals training them one by one.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import Tensor
+from torch.func import functional_call, stack_module_state, vmap
+
+from . import data
+from .config import TrainConfig, resolve_device
+from .divergences import gjs_normal, kl_normal
+from .losses import Inputs, get_regulariser, reconstruction_loss
+from .model import VAE, build_vae
+from .progress import progress
+
+CHECKPOINT_VERSION = 1
+EVAL_CHUNK = 1000
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite; the last good checkpoint is kept."""
+
+
+@dataclass
+class RunHistory:
+    """What is recorded while one run trains."""
+
+    alpha: list[float] = field(default_factory=list)  # at the start and after every epoch
+    alpha_steps: list[tuple[int, float]] = field(default_factory=list)  # (step, alpha) every N steps
+    train_loss: list[float] = field(default_factory=list)  # mean training loss per epoch
+    landscape: list[dict[str, list[float]]] = field(default_factory=list)  # per epoch, primal and dual
+
+
+def _seeded(seed: int, stream: int, device: torch.device) -> torch.Generator:
+    # distinct streams for data order and for noise, each a function of the run's seed alone
+    return torch.Generator(device=device).manual_seed(seed * 1_000_003 + stream)
+
+
+class Trainer:
+    """Trains the runs in ``configs`` together; they must share :meth:`TrainConfig.group_key`."""
+
+    def __init__(self, configs: list[TrainConfig], device: str | torch.device = "auto") -> None:
+        if not configs:
+            raise ValueError("no configurations to train")
+        self.configs = [c.resolved() for c in configs]
+        if len({c.group_key() for c in self.configs}) != 1:
+            raise ValueError("runs trained together must share dataset, schedule and architecture")
+        self.device = device if isinstance(device, torch.device) else resolve_device(device)
+        cfg = self.cfg = self.configs[0]
+        self.n_runs = len(self.configs)
+        self.regularisers = [get_regulariser(c.regulariser) for c in self.configs]
+
+        self.train_x = data.load_images(cfg.dataset, "train", subset=cfg.subset).to(self.device)
+        self.test_x = data.load_images(cfg.dataset, "test", subset=cfg.test_subset).to(self.device)
+        self.test_input = self.test_x
+        if cfg.noise > 0:  # denoising: the test noise is fixed by seed, the target stays clean
+            self.test_noise = data.fixed_test_noise(tuple(self.test_x.shape), cfg.noise, seed=0).to(
+                self.device
+            )
+
+        models = [build_vae(cfg.image_shape, cfg.latent_dim, c.seed) for c in self.configs]
+        self.base = VAE(cfg.image_shape[0], cfg.image_shape[1], cfg.latent_dim).to("meta")
+        params, _ = stack_module_state(models)
+        self.params = {k: v.detach().to(self.device).requires_grad_() for k, v in params.items()}
+        alpha0 = [0.0 if c.alpha0 is None else c.alpha0 for c in self.configs]  # unused without skew
+        self.alpha = torch.tensor(alpha0, dtype=torch.float32, device=self.device, requires_grad=True)
+        self.weight = torch.tensor([c.weight for c in self.configs], device=self.device)
+        self.trainable = torch.tensor([r.trainable_skew for r in self.regularisers], device=self.device)
+        names = sorted({r.name for r in self.regularisers})
+        self.kinds = [get_regulariser(n) for n in names]
+        self.kind_index = torch.tensor([names.index(r.name) for r in self.regularisers], device=self.device)
+
+        self.model_opt = torch.optim.Adam(self.params.values(), lr=cfg.lr)
+        self.alpha_opt = torch.optim.Adam([self.alpha], lr=cfg.alpha_lr)
+        self.shuffle_gens = [_seeded(c.seed, 1, self.device) for c in self.configs]
+        self.noise_gens = [_seeded(c.seed, 2, self.device) for c in self.configs]
+        self.epoch = 0
+        self.step = 0
+        self.train_seconds = 0.0
+        self.histories = [RunHistory(alpha=[a]) for a in alpha0]
+
+    # ----------------------------------------------------------------- the loss of one run
+    def _run_loss(
+        self, params: dict[str, Tensor], alpha: Tensor, weight: Tensor, kind: Tensor,
+        x: Tensor, target: Tensor, eps: Tensor, prior_draws: Tensor,
+    ) -> tuple[Tensor, Tensor]:  # fmt: skip
+        """Loss of one run on one batch (equation 14): mean reconstruction + weight * mean divergence."""
+        logits, mu, logvar, z = functional_call(self.base, params, (x, eps))
+        recon = reconstruction_loss(logits, target, self.cfg.reconstruction).mean()
+        inputs = Inputs(mu, logvar, z, alpha, prior_draws)
+        divs = [k.divergence(inputs).mean() for k in self.kinds]
+        div = divs[0] if len(divs) == 1 else torch.stack(divs).gather(0, kind.reshape(1)).squeeze(0)
+        return recon + weight * div, div
+
+    def _batch_loss(self, x: Tensor, target: Tensor, eps: Tensor, prior: Tensor) -> tuple[Tensor, Tensor]:
+        args = (self.params, self.alpha, self.weight, self.kind_index, x, target, eps, prior)
+        if self.n_runs == 1:  # no vmap needed: index the stacked leaves, gradients still reach them
+            single = [{k: v[0] for k, v in a.items()} if isinstance(a, dict) else a[0] for a in args]
+            loss, div = self._run_loss(*single)
+            return loss.unsqueeze(0), div.unsqueeze(0)
+        return vmap(self._run_loss, randomness="error")(*args)
+
+    # ----------------------------------------------------------------- training
+    def _draw_batch(self, idx: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Inputs, targets, reparameterisation noise and prior draws for a (runs, batch) index."""
+        clean = data.to_float(self.train_x[idx])  # (M, B, C, H, W)
+        b, d = idx.shape[1], self.cfg.latent_dim
+        eps, prior, noisy = [], [], []
+        for m, gen in enumerate(self.noise_gens):  # per-run generators: the same draws as alone
+            eps.append(torch.randn(b, d, generator=gen, device=self.device))
+            prior.append(torch.randn(b, 2 * d, generator=gen, device=self.device))
+            if self.cfg.noise > 0:
+                noisy.append(data.add_noise(clean[m], self.cfg.noise, generator=gen))
+        x = torch.stack(noisy) if noisy else clean
+        return x, clean, torch.stack(eps), torch.stack(prior)
+
+    def train_epoch(self, show_progress: bool = True) -> None:
+        """One pass over the training set for every run."""
+        n, bsz = self.train_x.shape[0], self.cfg.batch_size
+        perms = torch.stack([torch.randperm(n, generator=g, device=self.device) for g in self.shuffle_gens])
+        n_steps = math.ceil(n / bsz)
+        total = torch.zeros(self.n_runs, device=self.device)
+        start = time.perf_counter()
+        quiet = {} if show_progress else {"disable": True}
+        bar = progress(range(n_steps), desc=f"epoch {self.epoch + 1}", **quiet)
+        for s in bar:
+            x, target, eps, prior = self._draw_batch(perms[:, s * bsz : (s + 1) * bsz])
+            loss, _ = self._batch_loss(x, target, eps, prior)
+            if not bool(torch.isfinite(loss).all()):
+                bad = int((~torch.isfinite(loss)).nonzero()[0])
+                raise TrainingDiverged(
+                    f"loss became {loss[bad].item()} at epoch {self.epoch + 1}, step {s + 1} "
+                    f"(run {bad}: {self.configs[bad].regulariser}, seed {self.configs[bad].seed})"
+                )
+            self.model_opt.zero_grad(set_to_none=True)
+            self.alpha_opt.zero_grad(set_to_none=True)
+            loss.sum().backward()  # runs are independent, so each gets exactly its own gradient
+            self.model_opt.step()
+            if self.alpha.grad is not None:
+                self.alpha.grad.mul_(self.trainable)  # fixed skews never move
+                self.alpha_opt.step()
+            with torch.no_grad():
+                self.alpha.clamp_(0.0, 1.0)
+            total += loss.detach() * x.shape[1]
+            self.step += 1
+            if self.cfg.alpha_every and self.step % self.cfg.alpha_every == 0:
+                for h, a in zip(self.histories, self.alpha.tolist()):
+                    h.alpha_steps.append((self.step, a))
+            if s % 50 == 0 and getattr(bar, "disable", True) is False:
+                bar.set_postfix(loss=f"{loss.mean().item():.2f}", alpha=f"{self.alpha.mean().item():.3f}")
+        self.train_seconds += time.perf_counter() - start
+        self.epoch += 1
+        for h, a, t in zip(self.histories, self.alpha.tolist(), (total / n).tolist()):
+            h.alpha.append(a)
+            h.train_loss.append(t)
+        if self.cfg.landscape_points:
+            for h, land in zip(self.histories, self.landscape()):
+                h.landscape.append(land)
+
+    # ----------------------------------------------------------------- evaluation
+    def _encode_test(self, chunk: Tensor) -> tuple[Tensor, Tensor]:
+        def encode(params: dict[str, Tensor], x: Tensor) -> tuple[Tensor, Tensor]:
+            return functional_call(self.base.encoder, _sub(params, "encoder."), (x,))
+
+        return vmap(encode, in_dims=(0, None))(self.params, chunk)
+
+    @torch.no_grad()
+    def evaluate(self) -> list[dict[str, float]]:
+        """Table 1's metrics per run: test MSE (per-image sum of squared errors, mean latent,
+        averaged over every test image) and rate (mean KL(q||p) over the test set)."""
+
+        def reconstruct(params: dict[str, Tensor], x: Tensor) -> tuple[Tensor, Tensor]:
+            logits, mu, logvar, _ = functional_call(self.base, params, (x, None))
+            zeros = torch.zeros_like(mu)
+            return logits, kl_normal(mu, logvar, zeros, zeros)
+
+        sse = torch.zeros(self.n_runs, dtype=torch.float64, device=self.device)
+        rate = torch.zeros_like(sse)
+        for start in range(0, self.test_x.shape[0], EVAL_CHUNK):
+            target = data.to_float(self.test_x[start : start + EVAL_CHUNK])
+            x = target
+            if self.cfg.noise > 0:
+                x = (target + self.test_noise[start : start + EVAL_CHUNK]).clamp(0.0, 1.0)
+            logits, kl = vmap(reconstruct, in_dims=(0, None))(self.params, x)
+            sse += (torch.sigmoid(logits) - target).pow(2).flatten(2).sum(2).sum(1).double()
+            rate += kl.sum(1).double()
+        n = self.test_x.shape[0]
+        return [{"test_mse": s / n, "rate": r / n} for s, r in zip(sse.tolist(), rate.tolist())]
+
+    @torch.no_grad()
+    def landscape(self) -> list[dict[str, list[float]]]:
+        """The alpha landscape of the current encoders (Figure 3): mean primal and dual divergence
+        over ``landscape_images`` test images on a grid of alpha, plus both KLs (for eq. 16)."""
+        chunk = data.to_float(self.test_x[: self.cfg.landscape_images])
+        mu, logvar = self._encode_test(chunk)  # (M, L, d)
+        grid = torch.linspace(0.0, 1.0, self.cfg.landscape_points, device=self.device).view(-1, 1, 1)
+        zeros = torch.zeros_like(mu)
+        out = []
+        for m in range(self.n_runs):
+            primal = gjs_normal(mu[m], logvar[m], grid, validate=False).mean(-1)
+            dual = gjs_normal(mu[m], logvar[m], grid, dual=True, validate=False).mean(-1)
+            out.append(
+                {
+                    "primal": primal.tolist(),
+                    "dual": dual.tolist(),
+                    "kl_qp": kl_normal(mu[m], logvar[m], zeros[m], zeros[m]).mean().item(),
+                    "kl_pq": kl_normal(zeros[m], zeros[m], mu[m], logvar[m]).mean().item(),
+                }
+            )
+        return out
+
+    @torch.no_grad()
+    def reconstructions(self, run: int, n: int = 8) -> tuple[Tensor, Tensor]:
+        """The first ``n`` test inputs and run ``run``'s reconstructions of them (mean latent)."""
+        target = data.to_float(self.test_x[:n])
+        x = target if self.cfg.noise == 0 else (target + self.test_noise[:n]).clamp(0.0, 1.0)
+        params = {k: v[run] for k, v in self.params.items()}
+        logits, *_ = functional_call(self.base, params, (x, None))
+        return x.cpu(), torch.sigmoid(logits).cpu()
+
+    # ----------------------------------------------------------------- checkpoints
+    def state_dict(self) -> dict[str, Any]:
+        return {
+            "version": CHECKPOINT_VERSION,
+            "configs": [c.to_dict() for c in self.configs],
+            "epoch": self.epoch,
+            "step": self.step,
+            "train_seconds": self.train_seconds,
+            "params": {k: v.detach().cpu() for k, v in self.params.items()},
+            "alpha": self.alpha.detach().cpu(),
+            "model_opt": self.model_opt.state_dict(),
+            "alpha_opt": self.alpha_opt.state_dict(),
+            "shuffle_gens": [g.get_state() for g in self.shuffle_gens],
+            "noise_gens": [g.get_state() for g in self.noise_gens],
+            "histories": [h.__dict__ for h in self.histories],
+        }
+
+    def save_checkpoint(self, path: str | Path) -> None:
+        """Write a checkpoint atomically (temporary file, then rename)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        torch.save(self.state_dict(), tmp)
+        os.replace(tmp, path)
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        """Continue from a checkpoint of the same configurations; ``ValueError`` if it does not fit."""
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=False)
+        except Exception as err:  # a truncated or corrupt file: torch raises several kinds
+            raise ValueError(
+                f"checkpoint {path} is unreadable ({type(err).__name__}); delete it to restart"
+            ) from None
+        if state.get("version") != CHECKPOINT_VERSION or state.get("configs") != [
+            c.to_dict() for c in self.configs
+        ]:
+            raise ValueError(
+                f"checkpoint {path} was written for other settings; delete it or use another --out"
+            )
+        with torch.no_grad():
+            for k, v in self.params.items():
+                v.copy_(state["params"][k])
+            self.alpha.copy_(state["alpha"])
+        self.model_opt.load_state_dict(state["model_opt"])
+        self.alpha_opt.load_state_dict(state["alpha_opt"])
+        for g, s in zip(self.shuffle_gens + self.noise_gens, state["shuffle_gens"] + state["noise_gens"]):
+            g.set_state(s)
+        self.epoch, self.step, self.train_seconds = state["epoch"], state["step"], state["train_seconds"]
+        self.histories = [RunHistory(**h) for h in state["histories"]]
+
+
+def _sub(params: dict[str, Tensor], prefix: str) -> dict[str, Tensor]:
+    return {k[len(prefix) :]: v for k, v in params.items() if k.startswith(prefix)}

@@ -1,0 +1,95 @@
+"""Execute the book's chapters with papermill.
+
+* ``--preset P --out DIR``: execute every chapter at preset P into DIR and stage the book sources
+  there (``_config.yml``, ``_toc.yml``, markdown pages), ready for ``jupyter-book build DIR``.
+* ``--in-place``: re-execute the committed chapters at their default preset, refreshing the
+  outputs that strict ``pytest --nbval`` compares against.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+import papermill
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from alphavae_core.presets import PRESET_NAMES  # noqa: E402
+
+BOOK = REPO / "book"
+STAGED = ("_config.yml", "_toc.yml")
+
+
+def chapters() -> list[Path]:
+    """The book's notebooks, in file-name order (which is the chapter order)."""
+    return sorted(BOOK.glob("*.ipynb"))
+
+
+def strip_execution_metadata(path: Path) -> None:
+    """Drop papermill's timings so a refresh changes only what a reader sees."""
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+    nbformat.write(nb, path)
+
+
+def execute(src: Path, dst: Path, preset: str | None) -> float:
+    start = time.perf_counter()
+    papermill.execute_notebook(
+        str(src),
+        str(dst),
+        parameters=None if preset is None else {"preset": preset},
+        cwd=str(src.parent),
+        progress_bar=False,
+        log_output=False,
+    )
+    strip_execution_metadata(dst)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--preset", default="cpu", choices=PRESET_NAMES)
+    parser.add_argument("--out", type=Path, help="staging folder for the executed book")
+    parser.add_argument("--in-place", action="store_true", help="refresh the committed outputs")
+    parser.add_argument("--only", nargs="*", default=None, help="notebook names to execute (default: all)")
+    args = parser.parse_args()
+    if not args.in_place and args.out is None:
+        parser.error("give --out DIR, or --in-place")
+
+    selected = [nb for nb in chapters() if not args.only or nb.name in args.only or nb.stem in args.only]
+    if args.in_place:
+        for nb in selected:
+            print(f"== {nb.name} (default preset, in place): {execute(nb, nb, None):.0f} s", flush=True)
+        return
+
+    out = args.out.resolve()
+    if out.exists():
+        shutil.rmtree(out)
+    (out / "book").mkdir(parents=True)
+    for name in STAGED:
+        shutil.copy(REPO / name, out / name)
+    for path in BOOK.iterdir():
+        if path.suffix != ".ipynb" and not path.name.startswith("."):
+            copy = shutil.copytree if path.is_dir() else shutil.copy
+            copy(path, out / "book" / path.name)
+    for nb in chapters():
+        if nb in selected:
+            seconds = execute(nb, out / "book" / nb.name, args.preset)
+            print(f"== {nb.name} (preset {args.preset}): {seconds:.0f} s", flush=True)
+        else:
+            shutil.copy(nb, out / "book" / nb.name)
+
+
+if __name__ == "__main__":
+    main()

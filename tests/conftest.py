@@ -1,0 +1,48 @@
+"""Shared fixtures: a data root with every offline dataset (MNIST and Fashion-MNIST copied from
+``../shared/data``, tiny Chairs and CelebA folders; dSprites is generated)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from alphavae_core import data
+from alphavae_core.paths import REPO_ROOT
+from fixture_folders import make_celeba, make_chairs
+
+SHARED = REPO_ROOT.parent / "shared" / "data"
+LOCAL = REPO_ROOT / "data"
+
+
+def _mnist_source() -> Path | None:
+    for root in (LOCAL, SHARED):
+        if (root / "MNIST" / "raw").is_dir() and (root / "FashionMNIST" / "raw").is_dir():
+            return root
+    return None
+
+
+@pytest.fixture(scope="session")
+def data_root(tmp_path_factory) -> Path:
+    """A root holding all five datasets; sets ``ALPHAVAE_DATA`` to it for the session."""
+    source = _mnist_source()
+    if source is None:
+        pytest.skip("MNIST/Fashion-MNIST not found in data/ or ../shared/data")
+    root = tmp_path_factory.mktemp("data")
+    for folder in ("MNIST", "FashionMNIST"):
+        (root / folder / "raw").mkdir(parents=True)
+        for f in (source / folder / "raw").iterdir():
+            shutil.copy(f, root / folder / "raw" / f.name)
+    make_chairs(root, models=10, views=8)
+    make_celeba(root, n=40)
+    old = os.environ.get("ALPHAVAE_DATA")
+    os.environ["ALPHAVAE_DATA"] = str(root)
+    data.clear_cache()
+    yield root
+    if old is None:
+        os.environ.pop("ALPHAVAE_DATA", None)
+    else:
+        os.environ["ALPHAVAE_DATA"] = old
+    data.clear_cache()
