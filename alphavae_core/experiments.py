@@ -68,7 +68,9 @@ SCALES: dict[str, Scale] = {
 
 def _run(scale: Scale, dataset: str, **kwargs) -> TrainConfig:
     if dataset not in scale.epochs:
-        raise ValueError(f"dataset {dataset!r} has no settings in this preset; choose from {', '.join(scale.epochs)}")
+        raise ValueError(
+            f"dataset {dataset!r} has no settings in this preset; choose from {', '.join(scale.epochs)}"
+        )
     return TrainConfig(
         dataset=dataset,
         epochs=scale.epochs[dataset],
@@ -97,7 +99,11 @@ def benchmark_configs(
         runs += [_run(scale, dataset, regulariser=r, seed=s) for r in regularisers for s in seeds]
         if figure1 and dataset in scale.figure1_datasets:
             skewed = [r for r in regularisers if r in SKEWED]
-            runs += [_run(scale, dataset, regulariser=r, alpha0=a, seed=0) for r in skewed for a in scale.figure1_alpha0]
+            runs += [
+                _run(scale, dataset, regulariser=r, alpha0=a, seed=0)
+                for r in skewed
+                for a in scale.figure1_alpha0
+            ]
     unique = list(dict.fromkeys(runs))  # frozen dataclasses hash by value
     return unique
 

@@ -32,7 +32,18 @@ from .train import fit
 
 TABLE = "benchmarks"
 EXECUTORS = ("inline", "local", "slurm")
-ROW_CONFIG = ("dataset", "regulariser", "alpha0", "weight", "seed", "epochs", "batch_size", "lr", "noise", "subset")
+ROW_CONFIG = (
+    "dataset",
+    "regulariser",
+    "alpha0",
+    "weight",
+    "seed",
+    "epochs",
+    "batch_size",
+    "lr",
+    "noise",
+    "subset",
+)
 
 
 def key_of(config: TrainConfig) -> str:
@@ -147,7 +158,9 @@ def merge(folder: Path) -> pd.DataFrame:
     main_csv, main_json = table_paths(folder)
     shards = sorted(p for p in folder.glob(f"{TABLE}.shard-*.csv"))
     for csv_path in shards:
-        json_path = csv_path.with_name(csv_path.name.replace(TABLE, f"{TABLE}_histories").replace(".csv", ".json"))
+        json_path = csv_path.with_name(
+            csv_path.name.replace(TABLE, f"{TABLE}_histories").replace(".csv", ".json")
+        )
         append_rows(main_csv, read_table(csv_path).to_dict("records"))
         update_json(main_json, read_json(json_path, default={}) or {})
         csv_path.unlink()
@@ -187,7 +200,8 @@ def submit(
         raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     plain = [c.to_dict() for c in configs]
     jobs = [
-        ex.submit(_run_shard, plain, str(folder), device, group_size, (k, n_shards)) for k in range(1, n_shards + 1)
+        ex.submit(_run_shard, plain, str(folder), device, group_size, (k, n_shards))
+        for k in range(1, n_shards + 1)
     ]
     done = [job.result() for job in jobs]
     merge(folder)
@@ -245,7 +259,16 @@ def main(argv: list[str] | None = None) -> None:
     else:
         if args.shards <= 0:
             raise ValueError(f"--shards must be positive, got {args.shards}")
-        counts = submit(configs, folder, args.shards, args.executor, args.device, args.group_size, args.partition, args.gpus)
+        counts = submit(
+            configs,
+            folder,
+            args.shards,
+            args.executor,
+            args.device,
+            args.group_size,
+            args.partition,
+            args.gpus,
+        )
         print(f"trained {sum(counts)} runs in {args.shards} jobs; results in {table_paths(folder)[0]}")
 
 

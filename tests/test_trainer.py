@@ -60,7 +60,10 @@ def test_reconstruction_losses_against_torch() -> None:
 
 def test_mmd_against_numpy() -> None:
     gen = torch.Generator().manual_seed(0)
-    x, y = torch.randn(7, 3, generator=gen, dtype=torch.float64), torch.randn(5, 3, generator=gen, dtype=torch.float64)
+    x, y = (
+        torch.randn(7, 3, generator=gen, dtype=torch.float64),
+        torch.randn(5, 3, generator=gen, dtype=torch.float64),
+    )
 
     def k(a, b):
         return np.exp(-((a[:, None] - b[None]) ** 2).sum(-1) / 3)
@@ -103,7 +106,9 @@ def test_config_rejects_bad_values(kwargs: dict, message: str) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize("dataset", DATASETS)
 def test_every_regulariser_trains_on_every_dataset(data_root, dataset: str) -> None:
-    configs = [TrainConfig(dataset=dataset, regulariser=r, seed=i, **TINY) for i, r in enumerate(REGULARISERS)]
+    configs = [
+        TrainConfig(dataset=dataset, regulariser=r, seed=i, **TINY) for i, r in enumerate(REGULARISERS)
+    ]
     metrics, trainer = fit(configs, "cpu", show_progress=False)
     for cfg, m in zip(configs, metrics):
         assert math.isfinite(m["test_mse"]) and m["test_mse"] > 0 and m["rate"] >= 0, cfg.regulariser
@@ -132,7 +137,9 @@ def test_training_together_equals_training_alone(data_root) -> None:
 
 
 def test_fast_trainer_matches_the_plain_dataloader_loop(data_root) -> None:
-    cfg = TrainConfig(regulariser="tdgjs", alpha0=0.3, seed=4, epochs=2, subset=160, test_subset=64, batch_size=32)
+    cfg = TrainConfig(
+        regulariser="tdgjs", alpha0=0.3, seed=4, epochs=2, subset=160, test_subset=64, batch_size=32
+    )
     (fast,), trainer = fit([cfg], "cpu", show_progress=False)
     plain = train_plain(cfg, "cpu")
     np.testing.assert_allclose(fast["alpha_history"], plain["alpha_history"], atol=1e-6)
@@ -154,7 +161,9 @@ def test_resume_reaches_the_uninterrupted_result(data_root, tmp_path) -> None:
     half.train_epoch(show_progress=False)
     half.save_checkpoint(tmp_path / "checkpoint.pt")
     (resumed,), _ = fit([cfg], "cpu", out=tmp_path, resume=True, show_progress=False)
-    assert resumed["test_mse"] == straight["test_mse"] and resumed["alpha_history"] == straight["alpha_history"]
+    assert (
+        resumed["test_mse"] == straight["test_mse"] and resumed["alpha_history"] == straight["alpha_history"]
+    )
     with pytest.raises(ValueError, match="pass --resume"):
         fit([cfg], "cpu", out=tmp_path, show_progress=False)
 

@@ -1,0 +1,125 @@
+"""Speed benchmarks, side by side in one run: ``python -m alphavae_core.bench``.
+
+* ``epoch``: one MNIST epoch, whole process with start-up, through the straightforward loop
+  (:mod:`.baseline`: torchvision dataset -> DataLoader -> network -> two Adams) and through the
+  training CLI (:mod:`.train`, the fast trainer), alternated ``--repeats`` times.
+* ``grid``: aggregate images/s of the seven Table 1 regularisers trained together in one
+  vectorised pass, against the same seven trained one at a time, on ``--grid-images`` images.
+
+Rows go to ``results/speed/speed.csv`` (the results format of :mod:`.results`). Nothing here is
+asserted in the tests: speed is reported, not tested.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from .config import TrainConfig
+from .errors import cli_entry
+from .losses import TABLE1_REGULARISERS
+from .paths import REPO_ROOT
+from .results import append_rows, config_key, provenance
+from .train import fit
+
+SPEED_TABLE = REPO_ROOT / "results" / "speed" / "speed.csv"
+BENCH_VERSION = "bench-1"
+
+
+def _whole_process(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run([sys.executable, *argv], check=True, capture_output=True, text=True, cwd=REPO_ROOT)
+    return time.perf_counter() - start
+
+
+def plain_epoch_main(threads: int | None) -> None:
+    """One MNIST epoch of the straightforward loop (run in its own process by :func:`bench_epoch`)."""
+    from .baseline import train_plain
+
+    if threads:
+        torch.set_num_threads(threads)
+    train_plain(TrainConfig(regulariser="tdgjs", epochs=1), "cpu")
+
+
+def bench_epoch(repeats: int, threads: int | None) -> list[dict]:
+    thread_args = ["--threads", str(threads)] if threads else []
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for r in range(repeats):
+            plain = _whole_process(["-m", "alphavae_core.bench", "--plain-epoch", *thread_args])
+            fast = _whole_process(
+                ["-m", "alphavae_core.train", "--regulariser", "tdgjs", "--epochs", "1", "--quiet",
+                 "--out", f"{tmp}/run{r}", *thread_args]
+            )  # fmt: skip
+            rows.append(
+                {"benchmark": "mnist_epoch_whole_process", "repeat": r, "plain_s": plain, "fast_s": fast}
+            )
+    return rows
+
+
+def bench_grid(n_images: int, threads: int | None) -> list[dict]:
+    if threads:
+        torch.set_num_threads(threads)
+    configs = [
+        TrainConfig(regulariser=r, seed=i, epochs=1, subset=n_images, test_subset=100, landscape_points=0)
+        for i, r in enumerate(TABLE1_REGULARISERS)
+    ]
+    fit(configs[:1], "cpu", show_progress=False)  # warm-up: data load and first-call costs
+    start = time.perf_counter()
+    for c in configs:
+        fit([c], "cpu", show_progress=False)
+    alone = time.perf_counter() - start
+    start = time.perf_counter()
+    fit(configs, "cpu", show_progress=False)
+    together = time.perf_counter() - start
+    total = n_images * len(configs)
+    return [
+        {
+            "benchmark": "table1_grid_7_runs",
+            "images": total,
+            "alone_s": alone,
+            "together_s": together,
+            "alone_images_per_s": total / alone,
+            "together_images_per_s": total / together,
+        }
+    ]
+
+
+@cli_entry
+def main(argv: list[str] | None = None) -> None:
+    p = argparse.ArgumentParser(prog="python -m alphavae_core.bench", description=__doc__)
+    p.add_argument("--what", default="epoch,grid", help="comma-separated: epoch, grid")
+    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--grid-images", type=int, default=6400)
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--out", type=Path, default=SPEED_TABLE)
+    p.add_argument("--plain-epoch", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.plain_epoch:
+        plain_epoch_main(args.threads)
+        return
+    what = set(args.what.split(","))
+    rows = (bench_epoch(args.repeats, args.threads) if "epoch" in what else []) + (
+        bench_grid(args.grid_images, args.threads) if "grid" in what else []
+    )
+    machine = {
+        "cpu": platform.processor() or platform.machine(),
+        "cores": torch.get_num_threads() if args.threads is None else args.threads,
+        **provenance("cpu"),
+    }
+    for row in rows:
+        row.update(machine)
+        row["config_key"] = config_key({k: v for k, v in row.items() if k != "date"}, BENCH_VERSION)
+        print({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()})
+    append_rows(args.out, rows)
+
+
+if __name__ == "__main__":
+    main()
