@@ -13,13 +13,16 @@ runs them as local processes through submitit, which is how the tests exercise i
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import torch
 
 from .config import TrainConfig
 from .errors import cli_entry
@@ -32,6 +35,7 @@ from .train import fit
 
 TABLE = "benchmarks"
 EXECUTORS = ("inline", "local", "slurm")
+RECON_IMAGES = 8  # test images whose reconstructions are kept per run (the chapter's grids)
 ROW_CONFIG = (
     "dataset",
     "regulariser",
@@ -116,6 +120,18 @@ def row_of(config: TrainConfig, metrics: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def encode_images(images: torch.Tensor) -> dict[str, Any]:
+    """Images in [0, 1] (N, C, H, W) as compact JSON: uint8 bytes in base64 plus the shape."""
+    u8 = (images.clamp(0, 1) * 255).round().to(torch.uint8).contiguous()
+    return {"shape": list(u8.shape), "uint8_base64": base64.b64encode(u8.numpy().tobytes()).decode()}
+
+
+def decode_images(encoded: dict[str, Any]) -> torch.Tensor:
+    """Inverse of :func:`encode_images` (floats in [0, 1])."""
+    raw = np.frombuffer(base64.b64decode(encoded["uint8_base64"]), dtype=np.uint8).reshape(encoded["shape"])
+    return torch.from_numpy(raw.copy()).float() / 255
+
+
 def _groups(configs: Sequence[TrainConfig], group_size: int) -> list[list[TrainConfig]]:
     by_key: dict[tuple, list[TrainConfig]] = {}
     for c in configs:
@@ -142,11 +158,16 @@ def run_grid(
     for group in _groups(todo, group_size):
         keys = [key_of(c) for c in group]
         scratch = REPO_ROOT / "runs" / folder.name / hashlib.sha256("".join(keys).encode()).hexdigest()[:12]
-        metrics, _ = fit(group, device, out=scratch, resume=True, show_progress=show_progress)
+        metrics, trainer = fit(group, device, out=scratch, resume=True, show_progress=show_progress)
         append_rows(csv_path, [row_of(c, m) for c, m in zip(group, metrics)])
         histories = {
-            k: _round({name: m[name] for name in ("alpha_history", "alpha_steps", "train_loss", "landscape")})
-            for k, m in zip(keys, metrics)
+            k: {
+                **_round(
+                    {name: m[name] for name in ("alpha_history", "alpha_steps", "train_loss", "landscape")}
+                ),
+                "reconstructions": encode_images(trainer.reconstructions(run, RECON_IMAGES)[1]),
+            }
+            for run, (k, m) in enumerate(zip(keys, metrics))
         }
         update_json(json_path, histories)
         shutil.rmtree(scratch, ignore_errors=True)
