@@ -74,6 +74,18 @@ def _as_skew(alpha: float | Tensor, like: Tensor, validate: bool) -> Tensor:
         check_alpha(alpha)
     if not isinstance(alpha, Tensor):
         return torch.tensor(float(alpha), dtype=like.dtype, device=like.device)
+    batch = like.shape[:-1]
+    if alpha.numel() == 1 and alpha.dim() > len(batch):
+        alpha = alpha.reshape(())  # a one-element skew acts as a scalar
+    try:  # alpha may add no batch dimensions of its own, only broadcast against mu's
+        torch.broadcast_shapes(alpha.shape, batch)
+        fits = alpha.dim() <= len(batch)
+    except RuntimeError:
+        fits = False
+    if not fits:
+        raise ValueError(
+            f"alpha of shape {tuple(alpha.shape)} does not broadcast to the batch shape {tuple(batch)} of mu"
+        )
     return alpha.to(like.dtype).unsqueeze(-1)
 
 
@@ -188,6 +200,8 @@ def _check_mvn(name: str, mu: Tensor, cov: Tensor) -> Tensor:
         raise ValueError(
             f"{name}: covariance shape {tuple(cov.shape)} does not match mean shape {tuple(mu.shape)}"
         )
+    if not torch.allclose(cov, cov.transpose(-2, -1), rtol=1e-5, atol=1e-8):
+        raise ValueError(f"{name}: covariance is not symmetric")
     chol, info = torch.linalg.cholesky_ex(cov)
     if bool((info != 0).any()):
         raise ValueError(f"{name}: covariance is not symmetric positive definite")

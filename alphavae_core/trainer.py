@@ -212,12 +212,13 @@ class Trainer:
         over ``landscape_images`` test images on a grid of alpha, plus both KLs (for eq. 16)."""
         chunk = data.to_float(self.test_x[: self.cfg.landscape_images])
         mu, logvar = self._encode_test(chunk)  # (M, L, d)
-        grid = torch.linspace(0.0, 1.0, self.cfg.landscape_points, device=self.device).view(-1, 1, 1)
+        grid = torch.linspace(0.0, 1.0, self.cfg.landscape_points, device=self.device).view(-1, 1)
         zeros = torch.zeros_like(mu)
         out = []
         for m in range(self.n_runs):
-            primal = gjs_normal(mu[m], logvar[m], grid, validate=False).mean(-1)
-            dual = gjs_normal(mu[m], logvar[m], grid, dual=True, validate=False).mean(-1)
+            # (A, 1) skews against (1, L, d) posteriors: (A, L) divergences
+            primal = gjs_normal(mu[m, None], logvar[m, None], grid, validate=False).mean(-1)
+            dual = gjs_normal(mu[m, None], logvar[m, None], grid, dual=True, validate=False).mean(-1)
             out.append(
                 {
                     "primal": primal.tolist(),
