@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import TrainConfig
+from .config import TrainConfig, resolve_device
 from .errors import cli_entry
 from .experiments import CODE_VERSION, benchmark_configs
 from .losses import TABLE1_REGULARISERS
@@ -189,8 +189,17 @@ def merge(folder: Path) -> pd.DataFrame:
     return read_table(main_csv)
 
 
-def _run_shard(configs: list[dict], folder: str, device: str, group_size: int, shard: tuple[int, int]) -> int:
+def _run_shard(
+    configs: list[dict],
+    folder: str,
+    device: str,
+    group_size: int,
+    shard: tuple[int, int],
+    threads: int | None,
+) -> int:
     """Entry point of one submitted job (plain data in, so it pickles cleanly)."""
+    if threads:
+        torch.set_num_threads(threads)
     runs = [TrainConfig.from_dict(c) for c in configs]
     return run_grid(runs, Path(folder), device, group_size, shard, show_progress=False)
 
@@ -205,6 +214,7 @@ def submit(
     partition: str | None = None,
     gpus: int = 1,
     timeout_min: int = 24 * 60,
+    threads: int | None = None,
 ) -> list[int]:
     """Run the grid as ``n_shards`` submitit jobs (SLURM, or local processes) and merge their rows."""
     import submitit
@@ -241,7 +251,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seeds", default=None, help="comma-separated (default: the preset's)")
     p.add_argument("--no-figure1", action="store_true", help="skip the initial-alpha sweep of Figure 1")
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
-    p.add_argument("--group-size", type=int, default=8, help="runs trained together in one vectorised pass")
+    p.add_argument(
+        "--group-size",
+        type=int,
+        default=None,
+        help="runs trained together in one vectorised pass (default: 1 on CPU, 16 on CUDA)",
+    )
+    p.add_argument(
+        "--threads", type=int, default=None, help="CPU threads per process (default: torch's choice)"
+    )
     p.add_argument("--shard", default="1/1", help="K/N: run only the K-th of N shards")
     p.add_argument("--executor", default="inline", help=f"one of {', '.join(EXECUTORS)}")
     p.add_argument("--shards", type=int, default=1, help="with --executor local|slurm: number of jobs")
@@ -270,6 +288,12 @@ def main(argv: list[str] | None = None) -> None:
         seeds=None if seeds is None else tuple(int(s) for s in seeds),
         figure1=not args.no_figure1,
     )
+    if args.group_size is None:  # vectorised groups pay on a GPU; on CPU they measured slower (see bench)
+        args.group_size = 16 if resolve_device(args.device).type == "cuda" else 1
+    if args.threads is not None:
+        if args.threads <= 0:
+            raise ValueError(f"--threads must be positive, got {args.threads}")
+        torch.set_num_threads(args.threads)
     if args.list:
         for c in pending(configs, folder):
             print(f"{c.dataset} {c.regulariser} alpha0={c.alpha0} seed={c.seed} epochs={c.epochs}")

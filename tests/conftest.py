@@ -8,10 +8,10 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fixture_folders import make_celeba, make_chairs
 
 from alphavae_core import data
 from alphavae_core.paths import REPO_ROOT
-from fixture_folders import make_celeba, make_chairs
 
 SHARED = REPO_ROOT.parent / "shared" / "data"
 LOCAL = REPO_ROOT / "data"
