@@ -28,7 +28,7 @@ from .config import TrainConfig, resolve_device
 from .errors import cli_entry
 from .experiments import CODE_VERSION, benchmark_configs
 from .losses import TABLE1_REGULARISERS
-from .paths import REPO_ROOT, results_dir
+from .paths import results_dir
 from .presets import PRESET_NAMES, check_preset
 from .results import KEY, append_rows, config_key, read_json, read_table, update_json, write_json
 from .train import fit
@@ -149,7 +149,7 @@ def run_grid(
 ) -> int:
     """Train the runs of ``shard`` that have no row in ``folder``; return how many were trained.
 
-    Each group checkpoints every epoch under ``runs/`` and resumes from there if interrupted.
+    Each group checkpoints every epoch under ``folder/checkpoints/`` (git-ignored) and resumes from there if interrupted.
     """
     if group_size <= 0:
         raise ValueError(f"--group-size must be positive, got {group_size}")
@@ -157,7 +157,7 @@ def run_grid(
     csv_path, json_path = table_paths(folder, shard)
     for group in _groups(todo, group_size):
         keys = [key_of(c) for c in group]
-        scratch = REPO_ROOT / "runs" / folder.name / hashlib.sha256("".join(keys).encode()).hexdigest()[:12]
+        scratch = folder / "checkpoints" / hashlib.sha256("".join(keys).encode()).hexdigest()[:12]
         metrics, trainer = fit(group, device, out=scratch, resume=True, show_progress=show_progress)
         append_rows(csv_path, [row_of(c, m) for c, m in zip(group, metrics)])
         histories = {
@@ -219,7 +219,7 @@ def submit(
     """Run the grid as ``n_shards`` submitit jobs (SLURM, or local processes) and merge their rows."""
     import submitit
 
-    logs = REPO_ROOT / "runs" / "submitit"
+    logs = folder / "submitit"
     if executor == "slurm":
         ex = submitit.AutoExecutor(folder=logs, cluster="slurm")
         extra = {"slurm_partition": partition} if partition else {}
@@ -231,7 +231,7 @@ def submit(
         raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     plain = [c.to_dict() for c in configs]
     jobs = [
-        ex.submit(_run_shard, plain, str(folder), device, group_size, (k, n_shards))
+        ex.submit(_run_shard, plain, str(folder), device, group_size, (k, n_shards), threads)
         for k in range(1, n_shards + 1)
     ]
     done = [job.result() for job in jobs]
