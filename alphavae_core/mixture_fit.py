@@ -1,0 +1,547 @@
+"""Figure 2 (section 4.1): fit a Gaussian to a mixture of Gaussians and learn the skew.
+
+A Gaussian q (:class:`~alphavae_core.mixtures.GaussianFit`) is fitted by Adam to a mixture p
+(:func:`~alphavae_core.mixtures.make_mixture`) under one of four objectives, each estimated from
+fresh samples at every step (:data:`OBJECTIVES`):
+
+* ``dual``: JS_*^Galpha (eqs 7-8) with trainable alpha (the paper's Figure 2 curve);
+* ``primal``: JS^Galpha (eqs 5-6) with trainable alpha, for comparison;
+* ``fwdkl``: KL(p‖q); ``kl``: KL(q‖p).
+
+As in section 4 the skew has its own Adam optimiser, stepped after q's on the same gradient
+evaluation, then clamped to [0, 1]. Both learning rates are constant for the first half of the
+run and then follow a cosine to 5 % of their value, so the final skew is not step noise.
+
+Panel (a): 2-D, increasing number of components. Panel (b): dimension d with 5 d components.
+``python -m alphavae_core.mixtures --preset cpu`` computes the runs missing from
+``results/<preset>/figure2.csv`` (one row per run, keyed by ``results.config_key``) and
+``figure2_histories.json`` (alpha and loss trajectories and the fitted q, by key).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+from torch import Tensor
+
+from . import results
+from .errors import UserError, cli_entry
+from .mixtures import DTYPE, Gaussian, GaussianFit, GaussianMixture, gjs_mc, make_mixture
+from .paths import results_dir
+from .presets import check_preset, select
+from .progress import progress
+
+__all__ = [
+    "CODE_VERSION",
+    "OBJECTIVES",
+    "SETTINGS",
+    "Figure2Results",
+    "FitResult",
+    "configs",
+    "dual_trend",
+    "fit_gaussian",
+    "fit_options",
+    "illustration",
+    "load_figure2",
+    "main",
+    "run_figure2",
+    "skew_table",
+    "summarise",
+]
+
+CODE_VERSION = "figure2-v1"
+EXPERIMENT = "figure2"
+RATIO = 5  # panel (b): mixture components per dimension, as in the paper
+
+_COMMON: dict[str, Any] = {
+    "objectives": ["dual", "primal", "fwdkl", "kl"],
+    "lr": 0.05,
+    "alpha_lr": 0.01,
+    "alpha0": 0.5,
+}
+
+# Per preset: panel (a) component counts (2-D), panel (b) dimensions, seeds, optimisation length.
+SETTINGS: dict[str, dict[str, Any]] = {
+    "smoke": {
+        **_COMMON,
+        "components": [1, 5],
+        "dims": [1, 2],
+        "seeds": [0, 1],
+        "steps": 150,
+        "n_samples": 128,
+        "n_eval": 4096,
+        "record_every": 10,
+    },
+    "cpu": {
+        **_COMMON,
+        "components": [1, 2, 3, 5, 8, 12, 20],
+        "dims": [1, 2, 3, 4, 6, 8, 10],
+        "seeds": [0, 1, 2, 3, 4],
+        "steps": 1500,
+        "n_samples": 256,
+        "n_eval": 16384,
+        "record_every": 25,
+    },
+    "paper": {
+        **_COMMON,
+        "components": list(range(1, 11)),
+        "dims": list(range(1, 11)),
+        "seeds": list(range(10)),
+        "steps": 10000,
+        "n_samples": 512,
+        "n_eval": 65536,
+        "record_every": 100,
+    },
+}
+
+ILLUSTRATION = {"panel": "a", "n_components": 5, "seed": 0}  # the 2-D example drawn in chapter 3
+
+# --------------------------------------------------------------------------- objectives
+
+Objective = Callable[[Gaussian, GaussianMixture, Tensor, int, torch.Generator], Tensor]
+
+
+def _kl_qp(q: Gaussian, p: GaussianMixture, alpha: Tensor, n: int, g: torch.Generator) -> Tensor:
+    z = q.rsample(n, g)  # reparameterised: pathwise gradient
+    return (q.log_prob(z) - p.log_prob(z)).mean()
+
+
+def _kl_pq(q: Gaussian, p: GaussianMixture, alpha: Tensor, n: int, g: torch.Generator) -> Tensor:
+    z = p.sample(n, g)  # samples "from the data"; the gradient flows through log q
+    return (p.log_prob(z) - q.log_prob(z)).mean()
+
+
+OBJECTIVES: dict[str, Objective] = {
+    "dual": lambda q, p, a, n, g: gjs_mc(q, p, a, True, n, g).value,
+    "primal": lambda q, p, a, n, g: gjs_mc(q, p, a, False, n, g).value,
+    "fwdkl": _kl_pq,
+    "kl": _kl_qp,
+}
+LEARNS_ALPHA = ("dual", "primal")
+
+# palette / label keys of alphavae_core.plotting for each objective
+PLOT_KEY = {"dual": "tdgjs", "primal": "tgjs", "fwdkl": "fwdkl", "kl": "kl"}
+
+
+def _check_objective(objective: str) -> None:
+    if objective not in OBJECTIVES:
+        raise ValueError(f"unknown objective {objective!r}; choose one of {', '.join(OBJECTIVES)}")
+
+
+def _lr_factor(step: int, steps: int) -> float:
+    """1 for the first half, then a cosine from 1 down to 0.05 at the last step."""
+    half = steps // 2
+    if step < half:
+        return 1.0
+    t = (step - half) / max(steps - 1 - half, 1)
+    return 0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * t))
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+@dataclass
+class FitResult:
+    """A finished fit: trajectories (one value per ``record_every`` steps) and the final q."""
+
+    objective: str
+    mean: list[float]
+    covariance: list[list[float]]
+    alpha_final: float
+    alpha_history: list[float] = field(default_factory=list)
+    loss_history: list[float] = field(default_factory=list)
+
+    def gaussian(self) -> Gaussian:
+        return Gaussian.from_covariance(
+            torch.tensor(self.mean, dtype=DTYPE), torch.tensor(self.covariance, dtype=DTYPE)
+        )
+
+
+def fit_gaussian(
+    p: GaussianMixture,
+    objective: str,
+    *,
+    steps: int,
+    n_samples: int,
+    lr: float,
+    alpha_lr: float,
+    alpha0: float,
+    seed: int,
+    record_every: int = 10,
+) -> FitResult:
+    """Fit q = N(m, L L^T), started at N(0, I), to ``p`` by Adam on ``objective``.
+
+    For ``dual`` and ``primal`` the skew alpha (started at ``alpha0``) has its own Adam
+    optimiser (section 4), stepped after q's and clamped to [0, 1]. Each step draws fresh
+    samples from a generator seeded with ``seed``. ``alpha_history`` and ``loss_history`` hold
+    the skew at, and the mean loss over, each window of ``record_every`` steps.
+    """
+    _check_objective(objective)
+    if steps < 1 or n_samples < 2 or record_every < 1:
+        raise ValueError(
+            f"need steps >= 1, n_samples >= 2, record_every >= 1; got {steps}, {n_samples}, {record_every}"
+        )
+    if not 0.0 <= alpha0 <= 1.0:
+        raise ValueError(f"alpha0 must lie in [0, 1], got {alpha0}")
+    generator = torch.Generator().manual_seed(seed)
+    model = GaussianFit(p.dim)
+    learns = objective in LEARNS_ALPHA
+    alpha = torch.tensor(alpha0, dtype=DTYPE, requires_grad=learns)
+    opt_q = torch.optim.Adam(model.parameters(), lr=lr)
+    opt_a = torch.optim.Adam([alpha], lr=alpha_lr) if learns else None
+    loss_fn = OBJECTIVES[objective]
+    alphas, losses, window = [], [], []
+    for step in range(steps):
+        factor = _lr_factor(step, steps)
+        opt_q.param_groups[0]["lr"] = lr * factor
+        if opt_a is not None:
+            opt_a.param_groups[0]["lr"] = alpha_lr * factor
+            opt_a.zero_grad()
+        opt_q.zero_grad()
+        loss = loss_fn(model(), p, alpha, n_samples, generator)
+        loss.backward()
+        opt_q.step()
+        if opt_a is not None:  # the skew's own optimiser, after q's (section 4)
+            opt_a.step()
+            with torch.no_grad():
+                alpha.clamp_(0.0, 1.0)
+        window.append(float(loss.detach()))
+        if (step + 1) % record_every == 0 or step == steps - 1:
+            alphas.append(float(alpha.detach()))
+            losses.append(float(np.mean(window)))
+            window = []
+    q = model()
+    return FitResult(
+        objective=objective,
+        mean=q.mean.detach().tolist(),
+        covariance=q.covariance.detach().tolist(),
+        alpha_final=float(alpha.detach()) if learns else float("nan"),
+        alpha_history=alphas if learns else [],
+        loss_history=losses,
+    )
+
+
+def evaluate_fit(q: Gaussian, p: GaussianMixture, fit: FitResult, n: int, seed: int) -> dict[str, float]:
+    """KL(q‖p), KL(p‖q) and the fitted objective at the final skew, with ``n`` samples each."""
+    g = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        a = torch.tensor(0.5 if math.isnan(fit.alpha_final) else fit.alpha_final, dtype=DTYPE)
+        out = {
+            "kl_qp": float(_kl_qp(q, p, a, n, g)),
+            "kl_pq": float(_kl_pq(q, p, a, n, g)),
+        }
+        out["objective_final"] = float(OBJECTIVES[fit.objective](q, p, a, n, g))
+    return out
+
+
+# --------------------------------------------------------------------------- experiment grid
+
+
+def configs(preset: str) -> list[dict[str, Any]]:
+    """Every run of Figure 2 at ``preset``: panel (a) then panel (b), by setting, seed, objective."""
+    s = select(SETTINGS, preset)
+    fixed = {k: s[k] for k in ("steps", "n_samples", "n_eval", "lr", "alpha_lr", "alpha0", "record_every")}
+    settings = [("a", k, 2) for k in s["components"]] + [("b", RATIO * d, d) for d in s["dims"]]
+    return [
+        {
+            "experiment": EXPERIMENT,
+            "panel": panel,
+            "n_components": k,
+            "dim": d,
+            "seed": seed,
+            "objective": obj,
+            **fixed,
+        }
+        for panel, k, d in settings
+        for seed in s["seeds"]
+        for obj in s["objectives"]
+    ]
+
+
+def fit_options(settings: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of :func:`fit_gaussian` held in a preset's settings or a run's config."""
+    return {k: settings[k] for k in ("steps", "n_samples", "lr", "alpha_lr", "alpha0", "record_every")}
+
+
+def key_of(config: dict[str, Any]) -> str:
+    return results.config_key(config, CODE_VERSION)
+
+
+def run_one(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Fit one configuration; return its results row and its histories entry."""
+    start = time.perf_counter()
+    p = make_mixture(config["n_components"], config["dim"], config["seed"])
+    fit = fit_gaussian(p, config["objective"], seed=config["seed"], **fit_options(config))
+    metrics = evaluate_fit(fit.gaussian(), p, fit, config["n_eval"], seed=10_000 + config["seed"])
+    tail = fit.alpha_history[-max(len(fit.alpha_history) // 10, 1) :] if fit.alpha_history else [float("nan")]
+    key = key_of(config)
+    row = {
+        **config,
+        "alpha_final": fit.alpha_final,
+        "alpha_tail_mean": float(np.mean(tail)),
+        **metrics,
+        results.KEY: key,
+        **results.provenance("cpu"),
+        "seconds": round(time.perf_counter() - start, 2),
+    }
+    history = {
+        "alpha": [round(a, 5) for a in fit.alpha_history],
+        "loss": [round(v, 5) for v in fit.loss_history],
+        "mean": [round(m, 6) for m in fit.mean],
+        "covariance": [[round(c, 6) for c in line] for line in fit.covariance],
+    }
+    return row, {key: history}
+
+
+def _paths(root: Path) -> tuple[Path, Path]:
+    return root / f"{EXPERIMENT}.csv", root / f"{EXPERIMENT}_histories.json"
+
+
+def missing_configs(preset: str, root: Path | None = None) -> list[dict[str, Any]]:
+    """The configurations of ``preset`` that have no row in the table under ``root``."""
+    table_path, _ = _paths(results_dir(preset) if root is None else Path(root))
+    todo = configs(preset)
+    absent = set(results.missing([key_of(c) for c in todo], results.read_table(table_path)))
+    return [c for c in todo if key_of(c) in absent]
+
+
+def run_figure2(
+    preset: str, root: Path | None = None, max_runs: int | None = None, flush_every: int = 20
+) -> pd.DataFrame:
+    """Compute the missing runs of ``preset`` into ``root`` (default ``results/<preset>/``).
+
+    Rows are appended (and histories merged) every ``flush_every`` runs and at the end, so an
+    interrupted run loses little. Returns the full table.
+    """
+    check_preset(preset)
+    root = results_dir(preset) if root is None else Path(root)
+    table_path, history_path = _paths(root)
+    todo = missing_configs(preset, root)[:max_runs]
+    rows: list[dict[str, Any]] = []
+    histories: dict[str, Any] = {}
+
+    def flush() -> None:
+        if rows:
+            results.append_rows(table_path, rows)
+            results.update_json(history_path, histories)
+            rows.clear()
+            histories.clear()
+
+    try:
+        for config in progress(todo, desc=f"figure 2 ({preset})"):
+            row, history = run_one(config)
+            rows.append(row)
+            histories.update(history)
+            if len(rows) >= flush_every:
+                flush()
+    finally:
+        flush()
+    return results.read_table(table_path)
+
+
+@dataclass
+class Figure2Results:
+    """What chapter 3 reads: the table, the histories, and which runs are missing."""
+
+    table: pd.DataFrame
+    histories: dict[str, Any]
+    n_missing: int
+    n_total: int
+    root: Path
+
+
+def load_figure2(preset: str) -> Figure2Results:
+    """Figure 2's results for a chapter: read from ``results/<preset>/``, or at ``smoke``
+    computed afresh into a temporary folder (seconds). Other presets never train here: with
+    some runs missing the chapter shows the rest; with none, ``UserError`` names the command."""
+    check_preset(preset)
+    root = Path(tempfile.mkdtemp(prefix="figure2_")) if preset == "smoke" else results_dir(preset)
+    if preset == "smoke":
+        run_figure2(preset, root)
+    table_path, history_path = _paths(root)
+    table = results.read_table(table_path)
+    keys = {key_of(c) for c in configs(preset)}
+    if not table.empty:
+        table = table[table[results.KEY].isin(keys)].reset_index(drop=True)  # current code version only
+    if table.empty:
+        raise UserError(
+            f"no Figure 2 results for preset {preset!r} in {root}; "
+            f"compute them with `python -m alphavae_core.mixtures --preset {preset}`"
+        )
+    return Figure2Results(
+        table=table,
+        histories=results.read_json(history_path, default={}) or {},
+        n_missing=len(missing_configs(preset, root)),
+        n_total=len(keys),
+        root=root,
+    )
+
+
+def summarise(table: pd.DataFrame, panel: str, column: str = "alpha_final") -> pd.DataFrame:
+    """Mean, standard deviation and count of ``column`` per setting and objective of a panel."""
+    if panel not in ("a", "b"):
+        raise ValueError(f"panel must be 'a' or 'b', got {panel!r}")
+    x = "n_components" if panel == "a" else "dim"
+    sub = table[(table["panel"] == panel)]
+    return (
+        sub.groupby(["objective", x])[column]
+        .agg(["mean", "std", "count"])
+        .reset_index()
+        .sort_values(["objective", x])
+    )
+
+
+def skew_table(
+    table: pd.DataFrame, panel: str, objectives: tuple[str, ...] = ("dual", "primal")
+) -> pd.DataFrame:
+    """Learnt skew as "mean ± std" over seeds, one row per setting, one column per objective."""
+    s = summarise(table, panel)
+    s = s[s["objective"].isin(objectives)]
+    s = s.assign(alpha=s["mean"].map("{:.3f}".format) + " ± " + s["std"].map("{:.3f}".format))
+    return s.pivot(index=s.columns[1], columns="objective", values="alpha")
+
+
+def dual_trend(table: pd.DataFrame, panel: str) -> str:
+    """One line: mean learnt dual skew at the smallest and largest setting, and the slope in log x.
+
+    Panel (a)'s one-component runs are left out: there q can equal p and the skew is arbitrary.
+    """
+    s = summarise(table, panel)
+    x_name = s.columns[1]
+    s = s[(s["objective"] == "dual") & ((s[x_name] > 1) | (panel == "b"))]
+    x, m = s[x_name].to_numpy(), s["mean"].to_numpy()
+    slope = np.polyfit(np.log(x), m, 1)[0] if len(x) > 1 else float("nan")
+    return f"from {m[0]:.3f} to {m[-1]:.3f} ({x_name} = {x[0]} to {x[-1]}); slope per unit of log {x_name}: {slope:+.3f}"
+
+
+def illustration(res: Figure2Results) -> tuple[GaussianMixture, dict[str, Gaussian], pd.DataFrame]:
+    """The 2-D example of :data:`ILLUSTRATION`: its mixture, the Gaussian fitted under each
+    objective, and a table of their learnt skews and KLs."""
+    p = make_mixture(ILLUSTRATION["n_components"], 2, ILLUSTRATION["seed"])
+    fits, rows = {}, []
+    for objective in OBJECTIVES:
+        row, hist = history_of(res, objective=objective, **ILLUSTRATION)
+        mean, cov = (torch.tensor(hist[k], dtype=DTYPE) for k in ("mean", "covariance"))
+        fits[objective] = Gaussian.from_covariance(mean, cov)
+        rows.append(
+            {
+                "objective": objective,
+                "learnt alpha": row["alpha_final"],
+                "KL(q||p)": row["kl_qp"],
+                "KL(p||q)": row["kl_pq"],
+            }
+        )
+    return p, fits, pd.DataFrame(rows)
+
+
+def history_of(res: Figure2Results, **where: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The (row, histories entry) of the one run matching ``where`` (e.g. panel, seed, objective)."""
+    sub = res.table
+    for name, value in where.items():
+        sub = sub[sub[name] == value]
+    if len(sub) != 1:
+        raise ValueError(f"expected exactly one run matching {where}, found {len(sub)}")
+    row = sub.iloc[0].to_dict()
+    return row, res.histories[row[results.KEY]]
+
+
+# --------------------------------------------------------------------------- plotting
+
+
+def plot_panel(ax, table: pd.DataFrame, panel: str, objectives: tuple[str, ...] = ("dual", "primal")) -> None:
+    """Learnt skew (mean ± std over seeds, seeds as dots) against the panel's complexity axis."""
+    from .plotting import colour, label
+
+    x = "n_components" if panel == "a" else "dim"
+    summary = summarise(table, panel)
+    for i, obj in enumerate(objectives):
+        s = summary[summary["objective"] == obj]
+        shift = (i - (len(objectives) - 1) / 2) * 0.12
+        ax.errorbar(
+            s[x] + shift,
+            s["mean"],
+            yerr=s["std"],
+            marker="o",
+            capsize=3,
+            color=colour(PLOT_KEY[obj]),
+            label=label(PLOT_KEY[obj]),
+        )
+        dots = table[(table["panel"] == panel) & (table["objective"] == obj)]
+        ax.scatter(dots[x] + shift, dots["alpha_final"], s=8, alpha=0.35, color=colour(PLOT_KEY[obj]))
+    ax.set_xlabel(
+        "mixture components (2-D)" if panel == "a" else f"dimension ({RATIO} components per dimension)"
+    )
+    ax.set_ylabel(r"learnt $\alpha$")
+    ax.set_ylim(-0.03, 1.03)
+
+
+def plot_fits_2d(ax, p: GaussianMixture, fits: dict[str, Gaussian], extent: float = 4.5) -> None:
+    """Density of a 2-D mixture p (filled contours) and the 1- and 2-sigma ellipses of each fit."""
+    from matplotlib.patches import Ellipse
+
+    from .plotting import colour, label
+
+    axis = torch.linspace(-extent, extent, 200, dtype=DTYPE)
+    grid = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)
+    dens = torch.exp(p.log_prob(grid)).reshape(200, 200)
+    ax.contourf(axis, axis, dens, levels=12, cmap="Greys")
+    for name, q in fits.items():
+        vals, vecs = torch.linalg.eigh(q.covariance)
+        angle = math.degrees(math.atan2(float(vecs[1, -1]), float(vecs[0, -1])))
+        for k, style in ((1, "-"), (2, "--")):
+            ax.add_patch(
+                Ellipse(
+                    q.mean.tolist(),
+                    2 * k * math.sqrt(float(vals[-1])),
+                    2 * k * math.sqrt(float(vals[0])),
+                    angle=angle,
+                    fill=False,
+                    lw=1.8,
+                    ls=style,
+                    color=colour(PLOT_KEY[name]),
+                    label=label(PLOT_KEY[name]) if k == 1 else None,
+                )
+            )
+    ax.set_aspect("equal")
+    ax.set_xlim(-extent, extent)
+    ax.set_ylim(-extent, extent)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+@cli_entry
+def main(argv: list[str] | None = None) -> None:
+    """``python -m alphavae_core.mixtures --preset cpu``: compute Figure 2's missing runs."""
+    parser = argparse.ArgumentParser(
+        prog="python -m alphavae_core.mixtures", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--preset", default="cpu", help="smoke, cpu or paper (default cpu)")
+    parser.add_argument("--root", default=None, help="results folder (default results/<preset>/)")
+    parser.add_argument("--max-runs", type=int, default=None, help="compute at most this many runs")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    args = parser.parse_args(argv)
+    check_preset(args.preset)
+    torch.set_num_threads(args.threads)
+    root = Path(args.root) if args.root else results_dir(args.preset)
+    todo = len(missing_configs(args.preset, root))
+    print(
+        f"figure 2, preset {args.preset}: {todo} of {len(configs(args.preset))} runs to compute into {root}"
+    )
+    start = time.perf_counter()
+    table = run_figure2(args.preset, root, max_runs=args.max_runs)
+    print(f"done in {time.perf_counter() - start:.0f} s; {len(table)} rows in {_paths(root)[0]}")
+
+
+if __name__ == "__main__":
+    main()

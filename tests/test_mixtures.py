@@ -1,0 +1,344 @@
+"""Chapter 3: mixtures, the JS^Galpha estimators between a Gaussian and a mixture, Figure 2 runs."""
+
+from __future__ import annotations
+
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from scipy.stats import multivariate_normal
+
+from alphavae_core import mixture_fit, results
+from alphavae_core.divergences import gjs_mvn
+from alphavae_core.mixture_fit import (
+    configs,
+    fit_gaussian,
+    load_figure2,
+    missing_configs,
+    run_figure2,
+    summarise,
+)
+from alphavae_core.mixtures import (
+    DTYPE,
+    Gaussian,
+    GaussianFit,
+    GaussianMixture,
+    gjs_mc,
+    gjs_mc_repeated,
+    gjs_quadrature,
+    make_mixture,
+    quadrature_terms,
+    released_script_objective,
+)
+
+ALPHAS = (0.0, 0.3, 0.7, 1.0)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _one_thread():
+    """Small tensors: one thread is faster, and the machine is shared."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+def _t(x) -> torch.Tensor:
+    return torch.tensor(x, dtype=DTYPE)
+
+
+Q = Gaussian.from_covariance(_t([-0.4, 0.6]), _t([[1.5, -0.3], [-0.3, 0.8]]))
+MU_P, COV_P = _t([0.5, -0.3]), _t([[1.0, 0.4], [0.4, 0.6]])
+ONE = GaussianMixture(torch.ones(1, dtype=DTYPE), MU_P[None], torch.linalg.cholesky(COV_P)[None])
+TWO = make_mixture(2, 2, seed=3)
+
+
+def _full_mixture() -> GaussianMixture:
+    """Three components with full (non-isotropic) covariances."""
+    g = torch.Generator().manual_seed(5)
+    a = torch.randn(3, 2, 2, generator=g, dtype=DTYPE)
+    covs = a @ a.transpose(-2, -1) + 0.3 * torch.eye(2, dtype=DTYPE)
+    means = torch.randn(3, 2, generator=g, dtype=DTYPE) * 2
+    return GaussianMixture(_t([0.2, 0.5, 0.3]), means, torch.linalg.cholesky(covs))
+
+
+# --------------------------------------------------------------------------- densities
+
+
+def test_mixture_log_prob_matches_scipy() -> None:
+    p = _full_mixture()
+    z = torch.randn(50, 2, generator=torch.Generator().manual_seed(1), dtype=DTYPE) * 3
+    expected = np.log(
+        sum(
+            float(w) * multivariate_normal(m.numpy(), c.numpy()).pdf(z.numpy())
+            for w, m, c in zip(p.weights, p.means, p.covariances, strict=True)
+        )
+    )
+    np.testing.assert_allclose(p.log_prob(z).numpy(), expected, rtol=1e-10)
+
+
+def test_gaussian_log_prob_matches_scipy_and_rsample_has_gradient() -> None:
+    z = torch.randn(20, 2, generator=torch.Generator().manual_seed(2), dtype=DTYPE)
+    expected = multivariate_normal(Q.mean.numpy(), Q.covariance.numpy()).logpdf(z.numpy())
+    np.testing.assert_allclose(Q.log_prob(z).numpy(), expected, rtol=1e-10)
+    fit = GaussianFit(2)
+    fit().rsample(4, torch.Generator().manual_seed(0)).sum().backward()
+    assert fit.mean.grad is not None and fit.raw_tril.grad is not None
+
+
+def test_mixture_samples_have_the_mixture_moments() -> None:
+    p = _full_mixture()
+    z = p.sample(40_000, torch.Generator().manual_seed(0))
+    se = torch.sqrt(torch.diagonal(p.covariance()) / len(z))
+    assert torch.all((z.mean(0) - p.mean()).abs() < 5 * se)
+    torch.testing.assert_close(torch.cov(z.T), p.covariance(), rtol=0.05, atol=0.05)
+
+
+def test_make_mixture_is_the_documented_generator() -> None:
+    p = make_mixture(6, 3, seed=4)
+    assert torch.allclose(p.weights.sum(), _t(1.0))
+    assert p.means.abs().max() <= 3.0
+    variances = torch.diagonal(p.covariances, dim1=-2, dim2=-1)
+    assert torch.all((variances > 0.25) & (variances <= 1.0))
+    assert torch.allclose(variances, variances[:, :1].expand(-1, 3))  # isotropic balls
+    assert torch.equal(make_mixture(6, 3, seed=4).means, p.means)
+    assert not torch.equal(make_mixture(6, 3, seed=5).means, p.means)
+
+
+# --------------------------------------------------------------------------- estimators
+
+
+@pytest.mark.parametrize("dual", [False, True], ids=["primal", "dual"])
+@pytest.mark.parametrize("alpha", ALPHAS)
+def test_estimator_matches_closed_form_for_one_component(alpha: float, dual: bool) -> None:
+    exact = float(gjs_mvn(Q.mean, Q.covariance, MU_P, COV_P, alpha, dual=dual))
+    est = gjs_mc_repeated(Q, ONE, alpha, dual, n=2048, repeats=16, seed=int(10 * alpha) + 100 * dual)
+    assert abs(float(est.value) - exact) < 5 * float(est.stderr) + 1e-4
+
+
+@pytest.mark.parametrize("dual", [False, True], ids=["primal", "dual"])
+def test_quadrature_matches_closed_form(dual: bool) -> None:
+    for alpha in (0.0, 0.4, 1.0):
+        exact = float(gjs_mvn(Q.mean, Q.covariance, MU_P, COV_P, alpha, dual=dual))
+        assert gjs_quadrature(Q, ONE, alpha, dual) == pytest.approx(exact, abs=1e-8)
+    # 1-D as well
+    q1 = Gaussian(_t([0.3]), _t([[0.7]]))
+    p1 = GaussianMixture(_t([1.0]), _t([[-0.5]]), _t([[[1.3]]]))
+    exact = float(gjs_mvn(q1.mean, q1.covariance, p1.means[0], p1.covariances[0], 0.6, dual=dual))
+    assert gjs_quadrature(q1, p1, 0.6, dual) == pytest.approx(exact, abs=1e-8)
+
+
+@pytest.mark.parametrize("dual", [False, True], ids=["primal", "dual"])
+@pytest.mark.parametrize("alpha", ALPHAS)
+def test_estimator_matches_quadrature_for_two_components(alpha: float, dual: bool) -> None:
+    ref = gjs_quadrature(Q, TWO, alpha, dual)
+    est = gjs_mc_repeated(Q, TWO, alpha, dual, n=2048, repeats=16, seed=7 + int(10 * alpha) + 100 * dual)
+    assert abs(float(est.value) - ref) < 5 * float(est.stderr) + 1e-4
+
+
+def _grid_kls(q: Gaussian, p: GaussianMixture) -> tuple[float, float]:
+    """KL(q‖p) and KL(p‖q) on a numpy grid with scipy densities (independent of the library)."""
+    axis = np.linspace(-10, 10, 801)
+    xx, yy = np.meshgrid(axis, axis)
+    pts = np.stack([xx, yy], -1)
+    dq = multivariate_normal(q.mean.numpy(), q.covariance.numpy()).pdf(pts)
+    dp = sum(
+        float(w) * multivariate_normal(m.numpy(), c.numpy()).pdf(pts)
+        for w, m, c in zip(p.weights, p.means, p.covariances, strict=True)
+    )
+    cell = (axis[1] - axis[0]) ** 2
+    return float((dq * np.log(dq / dp)).sum() * cell), float((dp * np.log(dp / dq)).sum() * cell)
+
+
+def test_endpoints_are_the_two_kls() -> None:
+    kl_qp, kl_pq = _grid_kls(Q, TWO)
+    for alpha, dual, expected in (
+        (0.0, False, kl_qp),
+        (1.0, False, kl_pq),
+        (0.0, True, kl_pq),
+        (1.0, True, kl_qp),
+    ):
+        est = gjs_mc_repeated(Q, TWO, alpha, dual, n=2048, repeats=16, seed=3)
+        assert abs(float(est.value) - expected) < 5 * float(est.stderr) + 1e-4, (alpha, dual)
+    # at alpha = 0 the primal's normaliser is Z_0 = ∫ p = 1: log Z is estimated near 0
+    e = gjs_mc(Q, TWO, 0.0, False, 4096, torch.Generator().manual_seed(0))
+    assert abs(float(e.log_z)) < 0.05
+    assert float(e.value) == pytest.approx(float(e.kl_qp + e.log_z))
+
+
+def test_quadrature_terms_obey_the_identities_behind_the_estimator() -> None:
+    """log Z <= 0 (Hölder) and KL(q‖N) = (1-a) KL(q‖p) + log Z, KL(p‖N) = a KL(p‖q) + log Z."""
+    kl_qp, kl_pq = _grid_kls(Q, TWO)
+    for alpha in (0.0, 0.3, 0.8, 1.0):
+        t = quadrature_terms(Q, TWO, alpha)
+        assert t["log_z"] <= 1e-9
+        assert t["kl_q_n"] == pytest.approx((1 - alpha) * kl_qp + t["log_z"], abs=1e-4)
+        assert t["kl_p_n"] == pytest.approx(alpha * kl_pq + t["log_z"], abs=1e-4)
+
+
+@pytest.mark.parametrize("dual", [False, True], ids=["primal", "dual"])
+def test_gradients_match_the_closed_form_gradient(dual: bool) -> None:
+    """Gradients through reparameterised samples and self-normalised weights are consistent."""
+    fit = GaussianFit(2, mean=_t([-0.4, 0.6]), scale=1.2)
+    with torch.no_grad():
+        fit.raw_tril[1, 0] = -0.3
+    alpha = torch.tensor(0.3, dtype=DTYPE, requires_grad=True)
+    params = [fit.mean, fit.raw_tril, alpha]
+    q = fit()
+    exact = torch.cat(
+        [
+            g.flatten()
+            for g in torch.autograd.grad(gjs_mvn(q.mean, q.covariance, MU_P, COV_P, alpha, dual), params)
+        ]
+    )
+    gen = torch.Generator().manual_seed(11)
+    draws = torch.stack(
+        [
+            torch.cat(
+                [
+                    g.flatten()
+                    for g in torch.autograd.grad(gjs_mc(fit(), ONE, alpha, dual, 1024, gen).value, params)
+                ]
+            )
+            for _ in range(24)
+        ]
+    )
+    mean, se = draws.mean(0), draws.std(0) / math.sqrt(len(draws))
+    assert torch.all((mean - exact).abs() <= 5 * se + 1e-3)
+
+
+def test_released_script_objective_vanishes_at_one_half() -> None:
+    z = TWO.sample(500, torch.Generator().manual_seed(0))
+    assert float(released_script_objective(Q, TWO, 0.5, z)) == pytest.approx(0.0, abs=1e-15)
+    assert gjs_quadrature(Q, TWO, 0.5, True) > 0.1  # while the true dual is not zero
+
+
+def test_user_errors_are_one_line_value_errors() -> None:
+    with pytest.raises(ValueError, match="n_components"):
+        make_mixture(0, 2, 0)
+    with pytest.raises(ValueError, match="alpha must lie"):
+        gjs_mc(Q, TWO, 1.5, True, 16, torch.Generator())
+    with pytest.raises(ValueError, match="dimension"):
+        gjs_mc(Q, make_mixture(2, 3, 0), 0.5, True, 16, torch.Generator())
+    with pytest.raises(ValueError, match="1-D or 2-D"):
+        gjs_quadrature(
+            Gaussian(torch.zeros(3, dtype=DTYPE), torch.eye(3, dtype=DTYPE)), make_mixture(2, 3, 0), 0.5, True
+        )
+    with pytest.raises(ValueError, match="unknown objective"):
+        fit_gaussian(TWO, "js", steps=1, n_samples=4, lr=0.1, alpha_lr=0.1, alpha0=0.5, seed=0)
+    with pytest.raises(ValueError, match="sum to 1"):
+        GaussianMixture(_t([0.5, 0.6]), torch.zeros(2, 1, dtype=DTYPE), torch.ones(2, 1, 1, dtype=DTYPE))
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def test_fit_reduces_the_objective_and_keeps_the_covariance_positive_definite() -> None:
+    p = make_mixture(4, 2, seed=1)
+    fit = fit_gaussian(
+        p, "dual", steps=200, n_samples=128, lr=0.05, alpha_lr=0.01, alpha0=0.5, seed=0, record_every=20
+    )
+    assert fit.loss_history[-1] < 0.5 * fit.loss_history[0]
+    assert len(fit.alpha_history) == 10 and all(0.0 <= a <= 1.0 for a in fit.alpha_history)
+    assert torch.linalg.eigvalsh(torch.tensor(fit.covariance)).min() > 0
+    # the parameterisation is PD for any raw value, however extreme
+    model = GaussianFit(2)
+    with torch.no_grad():
+        model.raw_tril.fill_(-50.0)
+    assert torch.linalg.eigvalsh(model().covariance).min() > 0
+
+
+def test_forward_kl_fit_matches_the_mixture_moments() -> None:
+    """The KL(p‖q) optimum over Gaussians is moment matching: an independent check of the loop."""
+    p = make_mixture(3, 2, seed=2)
+    fit = fit_gaussian(p, "fwdkl", steps=400, n_samples=256, lr=0.05, alpha_lr=0.01, alpha0=0.5, seed=0)
+    torch.testing.assert_close(torch.tensor(fit.mean, dtype=DTYPE), p.mean(), atol=0.1, rtol=0)
+    torch.testing.assert_close(torch.tensor(fit.covariance, dtype=DTYPE), p.covariance(), atol=0.25, rtol=0.1)
+    assert math.isnan(fit.alpha_final) and fit.alpha_history == []
+
+
+def test_fits_are_deterministic_given_the_seed() -> None:
+    kwargs = {"steps": 30, "n_samples": 32, "lr": 0.05, "alpha_lr": 0.01, "alpha0": 0.5, "seed": 3}
+    a = fit_gaussian(TWO, "primal", **kwargs)
+    b = fit_gaussian(TWO, "primal", **kwargs)
+    assert a.alpha_history == b.alpha_history and a.mean == b.mean
+
+
+# --------------------------------------------------------------------------- results and cache
+
+TINY = {
+    **mixture_fit.SETTINGS["smoke"],
+    "components": [2],
+    "dims": [1],
+    "seeds": [0],
+    "steps": 6,
+    "n_samples": 16,
+    "n_eval": 64,
+    "record_every": 2,
+}
+
+
+def test_results_are_written_reread_and_only_missing_rows_computed(tmp_path, monkeypatch) -> None:
+    monkeypatch.setitem(mixture_fit.SETTINGS, "smoke", TINY)
+    todo = configs("smoke")
+    assert len(todo) == 2 * 1 * 4  # two panel settings, one seed, four objectives
+    table = run_figure2("smoke", tmp_path)
+    assert len(table) == 8 and missing_configs("smoke", tmp_path) == []
+    assert {
+        "panel",
+        "n_components",
+        "dim",
+        "seed",
+        "objective",
+        "alpha_final",
+        "config_key",
+        "seconds",
+    } <= set(table.columns)
+    assert set(table[table.panel == "b"].n_components) == {5}  # 5 components per dimension
+    reread = results.read_table(tmp_path / "figure2.csv")
+    assert set(reread.config_key) == set(table.config_key)
+    histories = results.read_json(tmp_path / "figure2_histories.json")
+    assert set(histories) == set(table.config_key)
+    dual = table[table.objective == "dual"].iloc[0]
+    assert histories[dual.config_key]["alpha"][-1] == pytest.approx(dual.alpha_final, abs=1e-5)
+    assert table[table.objective == "kl"].alpha_final.isna().all()
+
+    # nothing is recomputed; a deleted row is the only one missing and the only one rerun
+    real_run_one = mixture_fit.run_one
+    monkeypatch.setattr(mixture_fit, "run_one", lambda c: pytest.fail("recomputed a finished run"))
+    run_figure2("smoke", tmp_path)
+    reread[reread.config_key != dual.config_key].to_csv(tmp_path / "figure2.csv", index=False)
+    assert [mixture_fit.key_of(c) for c in missing_configs("smoke", tmp_path)] == [dual.config_key]
+    calls: list[dict] = []
+    monkeypatch.setattr(mixture_fit, "run_one", lambda c: (calls.append(c), real_run_one(c))[1])
+    assert len(run_figure2("smoke", tmp_path)) == 8 and len(calls) == 1
+
+    summary = summarise(table, "a")
+    assert set(summary.columns) == {"objective", "n_components", "mean", "std", "count"}
+    assert list(mixture_fit.skew_table(table, "b").columns) == ["dual", "primal"]
+    assert mixture_fit.dual_trend(table, "b").startswith("from ")
+
+
+def test_load_figure2_reports_missing_runs_without_training(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(mixture_fit, "results_dir", lambda preset: tmp_path)
+    monkeypatch.setitem(mixture_fit.SETTINGS, "cpu", TINY)
+    real_run_one = mixture_fit.run_one
+    monkeypatch.setattr(mixture_fit, "run_one", lambda c: pytest.fail("trained at the cpu preset"))
+    with pytest.raises(ValueError, match="python -m alphavae_core.mixtures --preset cpu"):
+        load_figure2("cpu")
+    # some runs finished: they are shown and the rest counted, still without training
+    monkeypatch.setattr(mixture_fit, "run_one", real_run_one)
+    run_figure2("cpu", tmp_path, max_runs=3)
+    monkeypatch.setattr(mixture_fit, "run_one", lambda c: pytest.fail("trained at the cpu preset"))
+    res = load_figure2("cpu")
+    assert len(res.table) == 3 and res.n_missing == 5 and res.n_total == 8
+
+
+def test_cli_rejects_an_unknown_preset() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "alphavae_core.mixtures", "--preset", "huge"], capture_output=True, text=True
+    )
+    assert out.returncode == 2 and "unknown preset 'huge'" in out.stderr
