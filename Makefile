@@ -14,7 +14,6 @@ STAMP := $(VENV)/.installed
 PIPFILTER := { grep -v '^WARNING: Location' || true; }
 
 export ALPHAVAE_QUIET ?= 1
-export MPLBACKEND ?= Agg
 export PYTHONHASHSEED := 0
 
 # Offline copies of MNIST / Fashion-MNIST (torchvision layout) to seed data/ from, when present
