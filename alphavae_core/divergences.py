@@ -160,6 +160,14 @@ def gjs_normal(
     _broadcastable("mu", mu, "mu_prior", mu_p)
     skew = _as_skew(alpha, mu, validate)
     mu_a, logvar_a = _geometric_mean_normal(mu, logvar, mu_p, logvar_p, skew)
+    return _skewed_sum(mu, logvar, mu_p, logvar_p, mu_a, logvar_a, skew, dual)
+
+
+def _skewed_sum(
+    mu: Tensor, logvar: Tensor, mu_p: Tensor, logvar_p: Tensor,
+    mu_a: Tensor, logvar_a: Tensor, skew: Tensor, dual: bool,
+) -> Tensor:  # fmt: skip
+    """(1 - alpha) KL(q || N_a) + alpha KL(p || N_a), or with N_a first for the dual (eqs 5-8)."""
     weight = skew.squeeze(-1) if skew.dim() else skew
     if dual:
         to_q = _kl_normal(mu_a, logvar_a, mu, logvar)
@@ -183,14 +191,7 @@ def gjs_normal_literal(mu: Tensor, logvar: Tensor, alpha: float | Tensor, dual: 
     zeros = torch.zeros_like(mu)
     # literal eqs 9-10: weight (1 - alpha) on N_1 = q and alpha on N_2 = p
     mu_a, logvar_a = _geometric_mean_normal(mu, logvar, zeros, zeros, 1.0 - skew)
-    weight = skew.squeeze(-1) if skew.dim() else skew
-    if dual:
-        to_q = _kl_normal(mu_a, logvar_a, mu, logvar)
-        to_p = _kl_normal(mu_a, logvar_a, zeros, zeros)
-    else:
-        to_q = _kl_normal(mu, logvar, mu_a, logvar_a)
-        to_p = _kl_normal(zeros, zeros, mu_a, logvar_a)
-    return (1.0 - weight) * to_q + weight * to_p
+    return _skewed_sum(mu, logvar, zeros, zeros, mu_a, logvar_a, skew, dual)
 
 
 def _check_mvn(name: str, mu: Tensor, cov: Tensor) -> Tensor:

@@ -12,18 +12,14 @@ Everything is one-dimensional with a standard-normal prior p, in the released-co
 
 from __future__ import annotations
 
-import base64
-import io
-import re
 from functools import lru_cache
 
-import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from .divergences import geometric_mean_normal, gjs_normal, kl_normal
-from .plotting import DENSITY_COLOURS, PALETTE, label, new_figure
+from .plotting import DENSITY_COLOURS, PALETTE, frame_animation, label, live_panels, new_figure
 
 __all__ = [
     "SETTINGS",
@@ -121,17 +117,10 @@ def alpha_explorer(mu: float = 1.0, logvar: float = -1.0, alpha: float = 0.5):
     ``ipywidgets.interactive`` object (its ``children`` are the three sliders and the output).
     """
     import ipywidgets as widgets
-    from IPython.display import display
-
-    def update(alpha: float, mu: float, logvar: float) -> None:
-        fig, axes = new_figure(ncols=2, width=8.0, height=3.0)
-        draw_alpha_panel(axes, mu, logvar, alpha)
-        display(fig)
-        plt.close(fig)
 
     style = {"description_width": "initial"}
-    return widgets.interactive(
-        update,
+    return live_panels(
+        draw_alpha_panel,
         alpha=widgets.FloatSlider(value=alpha, min=0.0, max=1.0, step=0.01, description="α", style=style),
         mu=widgets.FloatSlider(value=mu, min=-3.0, max=3.0, step=0.1, description="mean of q", style=style),
         logvar=widgets.FloatSlider(
@@ -152,36 +141,12 @@ def alpha_animation(
     ``n_frames`` evenly spaced skews from 0 to 1, each frame a PNG of :func:`draw_alpha_panel`
     embedded in the page, re-encoded with a 64-colour palette (about 12 kB a frame by default).
     """
-    from matplotlib.animation import FuncAnimation
-
-    if int(n_frames) != n_frames or n_frames < 2:
+    if isinstance(n_frames, bool) or int(n_frames) != n_frames or n_frames < 2:
         raise ValueError(f"n_frames must be an integer >= 2, got {n_frames}")
     alphas = np.linspace(0.0, 1.0, int(n_frames))
-    with mpl.rc_context({"savefig.dpi": dpi, "figure.dpi": dpi, "animation.frame_format": "png"}):
-        fig, axes = plt.subplots(1, 2, figsize=figsize)
-        try:
-            anim = FuncAnimation(
-                fig, lambda i: draw_alpha_panel(axes, mu, logvar, float(alphas[i])), frames=len(alphas)
-            )
-            html = anim.to_jshtml(fps=4, default_mode="once")
-        finally:
-            plt.close(fig)
-    return _FRAME.sub(_quantise_frame, html)
-
-
-# matplotlib's HTMLWriter embeds each frame as base64 PNG split by backslash-newlines
-_FRAME = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")
-
-
-def _quantise_frame(match: re.Match) -> str:
-    """Re-encode one embedded frame with a 64-colour palette: a line plot loses nothing visible."""
-    from PIL import Image
-
-    png = base64.b64decode(match.group(1).replace("\\\n", ""))
-    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64)
-    out = io.BytesIO()
-    image.save(out, format="png", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    return frame_animation(
+        lambda axes, i: draw_alpha_panel(axes, mu, logvar, float(alphas[i])), len(alphas), dpi, figsize
+    )
 
 
 def plot_divergence_vs_alpha(examples: dict[str, tuple[float, float]], ax=None):

@@ -19,13 +19,12 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
 from . import skew
-from .plotting import PALETTE, new_figure
+from .plotting import PALETTE, frame_animation, live_panels, new_figure
 
 __all__ = [
     "draw_skew_panel",
@@ -105,17 +104,10 @@ def skew_explorer(mean: float = 1.0, logvar: float = -2.0, dim: int = 1):
     ``ipywidgets.interactive`` object.
     """
     import ipywidgets as widgets
-    from IPython.display import display
-
-    def update(mean: float, logvar: float, dim: int) -> None:
-        fig, axes = new_figure(ncols=2, width=8.0, height=3.0)
-        draw_skew_panel(axes, mean, logvar, dim)
-        display(fig)
-        plt.close(fig)
 
     style = {"description_width": "initial"}
-    return widgets.interactive(
-        update,
+    return live_panels(
+        draw_skew_panel,
         mean=widgets.FloatSlider(value=mean, min=0.0, max=4.0, step=0.1, description="mean m", style=style),
         logvar=widgets.FloatSlider(
             value=logvar, min=-8.0, max=4.0, step=0.2, description="log-variance s", style=style
@@ -137,20 +129,12 @@ def skew_animation(
     ``n_frames`` evenly spaced means over ``mean_range`` at fixed ``logvar`` and ``dim``; each
     frame a PNG of :func:`draw_skew_panel` embedded in the page (about 20-30 kB a frame).
     """
-    from matplotlib.animation import FuncAnimation
-
     if isinstance(n_frames, bool) or int(n_frames) != n_frames or n_frames < 2:
         raise ValueError(f"n_frames must be an integer >= 2, got {n_frames}")
     means = np.linspace(*mean_range, int(n_frames))
-    with mpl.rc_context({"savefig.dpi": dpi, "figure.dpi": dpi}):
-        fig, axes = plt.subplots(1, 2, figsize=figsize)
-        try:
-            anim = FuncAnimation(
-                fig, lambda i: draw_skew_panel(axes, float(means[i]), logvar, dim), frames=len(means)
-            )
-            return anim.to_jshtml(fps=3, default_mode="once")
-        finally:
-            plt.close(fig)
+    return frame_animation(
+        lambda axes, i: draw_skew_panel(axes, float(means[i]), logvar, dim), len(means), dpi, figsize, fps=3
+    )
 
 
 # --------------------------------------------------------------------------- static figures
