@@ -1,0 +1,260 @@
+"""Chapter 4's helpers on a synthetic results table: aggregation, missing runs, paper tables, figures."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+from alphavae_core import benchmarks as b
+from alphavae_core.divergences import gjs_normal, kl_normal
+from alphavae_core.experiments import SCALES, benchmark_configs
+from alphavae_core.grid import encode_images, key_of, table_paths
+from alphavae_core.results import KEY, append_rows, write_json
+from alphavae_core.skew import alpha_star_eq16 as eq16_from_moments
+
+SEEDS = (0, 1, 2)
+BASE = {"beta": 30.0, "mmd": 32.0, "kl": 25.0, "gjs": 24.0, "dgjs": 22.0, "tgjs": 21.0, "tdgjs": 20.0}
+
+
+def _mse(c) -> float:
+    """A made-up test MSE: regulariser base, +0.5 per seed, and a bowl in alpha0 for the sweep."""
+    alpha = c.resolved().alpha0
+    bowl = 0.0 if alpha is None else 4.0 * (alpha - 0.5) ** 2
+    return BASE[c.regulariser] + 0.5 * c.seed + bowl + (1.0 if c.dataset == "fashion" else 0.0)
+
+
+def _row(c) -> dict:
+    r = c.resolved()
+    final = {"tgjs": 0.1 + 0.02 * r.seed, "tdgjs": 0.4}.get(r.regulariser, r.alpha0)
+    return {
+        "dataset": r.dataset,
+        "regulariser": r.regulariser,
+        "alpha0": r.alpha0,
+        "seed": r.seed,
+        "epochs": r.epochs,
+        "test_mse": _mse(c),
+        "rate": 10.0 + BASE[r.regulariser] / 10,
+        "alpha_final": final,
+        KEY: key_of(c),
+    }
+
+
+def _history(c, epochs: int = 3) -> dict:
+    """Alpha per epoch and a real landscape of a fixed posterior that narrows each epoch."""
+    r = c.resolved()
+    grid = torch.linspace(0, 1, 21).view(-1, 1)
+    land = []
+    for e in range(epochs):
+        mu, logvar = torch.full((1, 4), 0.5 + e), torch.full((1, 4), -1.0 - e)
+        zeros = torch.zeros_like(mu)
+        land.append(
+            {
+                "primal": gjs_normal(mu[None], logvar[None], grid).mean(-1).tolist(),  # (21,) as the trainer
+                "dual": gjs_normal(mu[None], logvar[None], grid, dual=True).mean(-1).tolist(),
+                "kl_qp": kl_normal(mu, logvar, zeros, zeros).item(),
+                "kl_pq": kl_normal(zeros, zeros, mu, logvar).item(),
+            }
+        )
+    alpha = [] if r.alpha0 is None else list(np.linspace(r.alpha0, 0.3, epochs + 1))
+    recon = encode_images(torch.rand(8, 1, 32, 32, generator=torch.Generator().manual_seed(r.seed)))
+    return {"alpha_history": alpha, "alpha_steps": [], "train_loss": [1.0] * epochs, "landscape": land,
+            "reconstructions": recon}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def cpu_results(tmp_path_factory):
+    """The cpu preset's grid as synthetic rows, without Fashion-MNIST and one MNIST KL seed,
+    plus one stale row of an unknown key; written in the results format."""
+    folder = tmp_path_factory.mktemp("results") / "cpu"
+    # the cpu preset's grid, pinned to three seeds so the expected numbers below hold whatever SCALES says
+    settings = replace(
+        b.chapter_settings("cpu", folder=folder), configs=tuple(benchmark_configs("cpu", seeds=SEEDS))
+    )
+    kept = [
+        c for c in settings.configs if c.dataset == "mnist" and not (c.regulariser == "kl" and c.seed == 2)
+    ]
+    rows = [_row(c) for c in kept]
+    stale = dict(rows[0], **{KEY: "000000000000", "test_mse": 1e6})
+    csv_path, json_path = table_paths(folder)
+    append_rows(csv_path, rows + [stale])
+    write_json(json_path, {key_of(c): _history(c) for c in kept})
+    loaded, histories = b.load_results(settings)
+    return settings, loaded, histories
+
+
+def test_paper_tables_hold_the_printed_numbers() -> None:
+    assert b.paper_value("table1", "kl", "mnist") == (10.67, 0.27)
+    assert b.paper_value("table1", "tdgjs", "celeba") == (259.52, 0.36)
+    assert b.paper_value("table1", "beta", "fashion") == (13.32, None)
+    assert b.paper_value("table3", "tgjs", "mnist") == (0.118, 0.001)
+    assert b.paper_value("table3", "tdgjs", "fashion") == (0.377, 0.002)
+    for table in (b.PAPER_TABLE1, b.PAPER_TABLE3):
+        for by_dataset in table.values():
+            assert tuple(by_dataset) == b.PAPER_DATASETS
+    with pytest.raises(ValueError, match="unknown paper table 'table2'"):
+        b.paper_value("table2", "kl", "mnist")
+    with pytest.raises(ValueError, match="no entry for 'kl'"):
+        b.paper_value("table3", "kl", "mnist")
+
+
+def test_load_keeps_only_rows_of_the_preset(cpu_results) -> None:
+    settings, rows, histories = cpu_results
+    n_mnist = sum(c.dataset == "mnist" for c in settings.configs)  # the preset's sweep size may change
+    assert len(rows) == n_mnist - 1 and KEY in rows
+    assert "000000000000" not in set(rows[KEY])
+    assert set(histories) == set(rows[KEY])
+
+
+def test_missing_runs_and_status_name_them_and_the_command(cpu_results) -> None:
+    settings, rows, _ = cpu_results
+    lost = b.missing_runs(settings, rows)
+    assert len(lost) == len(settings.configs) - len(rows)
+    assert ((lost["dataset"] == "mnist") & (lost["regulariser"] == "kl") & (lost["seed"] == 2)).sum() == 1
+    assert (lost["dataset"] == "fashion").sum() == 21
+    text = b.status_text(settings, rows)
+    assert "Fashion-MNIST: 21 Table 1 runs" in text and "MNIST: 1 Table 1 runs (kl)" in text
+    assert "python -m alphavae_core.grid --preset cpu --datasets mnist,fashion" in text
+    status = b.status_table(settings, rows)
+    assert status.loc["MNIST", "status"] == "1 missing"
+    assert status.loc["Fashion-MNIST", "runs found"] == 0
+    assert status.loc["dSprites", "status"] == "optional, not computed"
+    assert status.loc["Chairs", "status"].startswith("needs the dataset")
+    assert status.loc["Chairs", "command"] == "python -m alphavae_core.grid --preset paper --datasets chairs"
+
+
+def test_status_of_a_complete_preset(tmp_path) -> None:
+    settings = b.chapter_settings("smoke", folder=tmp_path)
+    append_rows(table_paths(tmp_path)[0], [_row(c) for c in settings.configs])
+    rows, _ = b.load_results(settings)
+    assert b.missing_runs(settings, rows).empty
+    assert b.status_text(settings, rows).startswith(f"All {len(settings.configs)} runs of preset 'smoke'")
+    empty, hist = b.load_results(b.chapter_settings("smoke", folder=tmp_path / "none"))
+    assert empty.empty and hist == {}
+    assert b.table1(empty).empty and b.claims(empty).empty and b.rate_table(empty).empty
+
+
+def test_table1_mean_std_against_numpy(cpu_results) -> None:
+    settings, rows, _ = cpu_results
+    stats = b.summary(rows)
+    values = [BASE["tgjs"] + 0.5 * s for s in SEEDS]
+    assert stats.loc[("mnist", "tgjs"), "mean"] == pytest.approx(np.mean(values))
+    assert stats.loc[("mnist", "tgjs"), "std"] == pytest.approx(np.std(values, ddof=1))
+    assert stats.loc[("mnist", "kl"), "n"] == 2
+    table = b.table1(rows, settings)
+    scale = SCALES["cpu"]
+    header = (
+        f"ours ({scale.epochs['mnist']} ep., {len(scale.seeds)} seed{'s' if len(scale.seeds) > 1 else ''})"
+    )
+    ours = ("MNIST", header)
+    assert table.loc["α-VAE (t-JS^Gα)", ours] == f"{np.mean(values):.2f} ± {np.std(values, ddof=1):.2f}"
+    assert table.loc["VAE (KL(q‖p))", ours].endswith("(n=2)") == (len(scale.seeds) > 2)
+    assert table.loc["VAE (KL(q‖p))", ("MNIST", "paper")] == "10.67 ± 0.27"
+    assert table.loc["β-VAE (β·KL(q‖p))", ("MNIST", "paper")] == "11.75"
+    assert (table[("Fashion-MNIST", header)] == "missing").all()
+    assert "dSprites" not in table.columns.get_level_values(0)
+
+
+def test_table3_and_claims(cpu_results) -> None:
+    settings, rows, _ = cpu_results
+    t3 = b.table3(rows, settings)
+    assert t3.loc["α-VAE (t-JS^Gα)", ("MNIST", "ours")] == "0.120 ± 0.020 (n=3)"
+    assert t3.loc["α*-VAE (t-JS*^Gα)", ("MNIST", "paper")] == "0.360 ± 0.000"
+    assert t3.loc["α*-VAE (t-JS*^Gα)", ("Fashion-MNIST", "ours")] == "missing"
+    claims = b.claims(rows).set_index("claim")
+    assert claims.loc["lowest test MSE", "ours"] == "α*-VAE (t-JS*^Gα)"
+    assert claims.loc["α*-VAE (t-JS*^Gα) beats VAE (KL)", "ours"].startswith("yes, by 4.75 > spread 0.50")
+    assert claims.loc["α*-VAE beats fixed α = 0.5", "ours"].startswith("yes, by 2.00 > spread 0.50")
+    assert claims.loc["learnt α of α-VAE (t-JS^Gα) agrees across seeds", "ours"] == "no: std 0.020"
+    text = b.verdict_text(rows, settings)
+    assert "**MNIST**" in text and "4 hold by more than the seed spread" in text
+
+
+def test_beats_verdicts() -> None:
+    assert b.beats((8.0, 0.1), (10.0, 0.2)) == "yes, by 2.00 > spread 0.20"
+    assert b.beats((9.9, 0.1), (10.0, 0.2)) == "within spread: by 0.10 ≤ 0.20"
+    assert b.beats((11.0, 0.1), (10.0, 0.2)) == "no: higher by 1.00"
+    assert b.beats((8.0, math.nan), (10.0, 0.2)) == "yes, by 2.00 (spread unknown)"
+    assert b.beats((math.nan, math.nan), (10.0, 0.2)) == "no results"
+
+
+def test_endpoint_check_pairs_equal_objectives(cpu_results) -> None:
+    _, rows, _ = cpu_results
+    check = b.endpoint_check(rows)
+    assert list(check["run"]) == ["gjs, α = 0", "dgjs, α = 1", "gjs, α = 1"]
+    assert list(check["same objective as"]) == ["kl", "kl", "dgjs, α = 0"]
+
+
+def test_grid_minimum_recovers_a_parabola_vertex() -> None:
+    x = np.linspace(0, 1, 21)
+    for vertex in (0.123, 0.5, 0.871):
+        a, v = b.grid_minimum(3.0 * (x - vertex) ** 2 + 2.0)
+        assert a == pytest.approx(vertex, abs=1e-12) and v == pytest.approx(2.0, abs=1e-12)
+    assert b.grid_minimum([[1.0], [2.0], [3.0]]) == (0.0, 1.0)  # nested, minimum at the edge
+
+
+def test_eq16_matches_the_skew_module_and_minimises_eq18() -> None:
+    mu, logvar = torch.tensor([[0.3, -1.2, 2.0]]), torch.tensor([[-0.5, -2.0, 0.7]])
+    zeros = torch.zeros_like(mu)
+    kl_qp, kl_pq = kl_normal(mu, logvar, zeros, zeros).item(), kl_normal(zeros, zeros, mu, logvar).item()
+    star = b.alpha_star_eq16(kl_qp, kl_pq)
+    assert star == pytest.approx(eq16_from_moments(mu, logvar).item(), rel=1e-6)
+    alpha = np.linspace(0, 1, 100001)
+    eq18 = alpha**2 * kl_pq + (1 - alpha) ** 2 * kl_qp  # this book's convention
+    assert alpha[np.argmin(eq18)] == pytest.approx(star, abs=1e-5)
+    assert math.isnan(b.alpha_star_eq16(0.0, 0.0))
+
+
+def test_figure_helpers_draw_synthetic_histories(cpu_results) -> None:
+    settings, rows, histories = cpu_results
+    f1 = b.plot_figure1(rows, "mnist")
+    assert len(f1.axes[0].lines) >= 5  # two sweeps and three baselines
+    f3 = b.plot_landscapes(rows, histories, "mnist")
+    assert all(ax.get_yscale() == "log" for ax in f3.axes[:2])
+    f4 = b.plot_alpha_trajectories(rows, histories, "mnist")
+    starts = set(SCALES["cpu"].figure1_alpha0) | {0.5}
+    assert len(f4.axes[0].lines) == len(starts)  # one trajectory per initial alpha of the sweep
+    originals = torch.rand(8, 1, 32, 32)
+    f5 = b.plot_reconstructions(rows, histories, "mnist", originals)
+    assert f5.axes[0].get_images()[0].get_array().shape == (8 * 32, 8 * 32)
+    for fig in (b.plot_figure1(rows, "fashion"), b.plot_landscapes(rows, {}, "fashion")):
+        assert any("yet" in t.get_text() for ax in fig.axes for t in ax.texts)
+    plt.close("all")
+
+
+def test_montage_and_compute_guard(tmp_path) -> None:
+    colour = b.montage([torch.zeros(3, 3, 4, 5), torch.ones(3, 3, 4, 5)])
+    assert colour.shape == (8, 15, 3) and colour[:4].max() == 0 and colour[4:].min() == 1
+    with pytest.raises(ValueError, match="computed outside the book"):
+        b.compute(b.chapter_settings("cpu", folder=tmp_path))
+    assert b.chapter_settings("cpu").landscape_dataset == "fashion"
+    assert "expected runs=" in repr(b.chapter_settings("smoke"))
+
+
+def test_paired_wins_alpha_track_and_settings_tables(cpu_results) -> None:
+    settings, rows, histories = cpu_results
+    claims = b.claims(rows).set_index("claim")
+    assert claims.loc["α*-VAE (t-JS*^Gα) beats VAE (KL)", "ours"].endswith("lower on 2 of 2 seeds")
+    track = b.alpha_vs_eq16(rows, histories, "mnist")
+    assert list(track.index) == [1, 2, 3]
+    assert track["learnt α"].tolist() == pytest.approx(np.linspace(0.5, 0.3, 4)[1:], abs=1e-3)
+    assert b.alpha_vs_eq16(rows, histories, "fashion").empty
+    regs = b.regulariser_table()
+    assert list(regs.index) == list(b.TABLE1_REGULARISERS) and regs.loc["beta", "weight"] == "4"
+    assert regs.loc["tdgjs", "skew α"] == "learnt, from 0.5" and regs.loc["kl", "skew α"] == "-"
+    travel = b.alpha_travel(settings)
+    scale = SCALES["cpu"]
+    steps = scale.epochs["mnist"] * math.ceil(60_000 / scale.batch_size["mnist"])
+    assert travel.loc["MNIST", "steps"] == steps
+    assert travel.loc["MNIST", "max travel"] == pytest.approx(
+        steps * travel.loc["MNIST", "alpha lr"], abs=1e-3
+    )
+    assert b.scale_table(settings).loc["MNIST", "paper epochs"] == 100
