@@ -313,6 +313,7 @@ def main(argv: list[str] | None = None) -> None:
             args.group_size,
             args.partition,
             args.gpus,
+            threads=args.threads,
         )
         print(f"trained {sum(counts)} runs in {args.shards} jobs; results in {table_paths(folder)[0]}")
 
