@@ -20,13 +20,14 @@ import tempfile
 import time
 from pathlib import Path
 
+import pandas as pd
 import torch
 
 from .config import TrainConfig
 from .errors import cli_entry
 from .losses import TABLE1_REGULARISERS
 from .paths import REPO_ROOT
-from .results import append_rows, config_key, provenance
+from .results import append_rows, config_key, provenance, read_table
 from .train import fit
 
 SPEED_TABLE = REPO_ROOT / "results" / "speed" / "speed.csv"
@@ -65,6 +66,10 @@ def bench_epoch(repeats: int, threads: int | None) -> list[dict]:
 
 
 def bench_grid(n_images: int, threads: int | None) -> list[dict]:
+    """Seven Table 1 runs one at a time, then together: vectorised in one process, and as two
+    single-thread submitit jobs (the grid runner's CPU strategy)."""
+    from .grid import submit
+
     if threads:
         torch.set_num_threads(threads)
     configs = [
@@ -78,17 +83,23 @@ def bench_grid(n_images: int, threads: int | None) -> list[dict]:
     alone = time.perf_counter() - start
     start = time.perf_counter()
     fit(configs, "cpu", show_progress=False)
-    together = time.perf_counter() - start
+    vectorised = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        submit(configs, Path(tmp), n_shards=2, executor="local", device="cpu", group_size=1, threads=1)
+        processes = time.perf_counter() - start
     total = n_images * len(configs)
     return [
         {
             "benchmark": "table1_grid_7_runs",
+            "strategy": strategy,
             "images": total,
             "alone_s": alone,
             "together_s": together,
             "alone_images_per_s": total / alone,
             "together_images_per_s": total / together,
         }
+        for strategy, together in (("vmap, one process", vectorised), ("2 processes x 1 thread", processes))
     ]
 
 
@@ -97,7 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m alphavae_core.bench", description=__doc__)
     p.add_argument("--what", default="epoch,grid", help="comma-separated: epoch, grid")
     p.add_argument("--repeats", type=int, default=2)
-    p.add_argument("--grid-images", type=int, default=6400)
+    p.add_argument("--grid-images", type=int, default=12800)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", type=Path, default=SPEED_TABLE)
     p.add_argument("--plain-epoch", action="store_true", help=argparse.SUPPRESS)
@@ -123,3 +134,29 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+def load_speed(path: Path = SPEED_TABLE) -> pd.DataFrame:
+    """The committed speed rows (empty if none were measured yet)."""
+    return read_table(path)
+
+
+def epoch_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Median whole-process seconds of one MNIST epoch, plain loop vs fast trainer, per machine run."""
+    rows = table[table.get("benchmark", pd.Series(dtype=str)) == "mnist_epoch_whole_process"]
+    if rows.empty:
+        return pd.DataFrame()
+    out = rows.groupby(["date", "cpu", "cores", "commit"], as_index=False)[["plain_s", "fast_s"]].median()
+    out["speed_up"] = out.plain_s / out.fast_s
+    return out.round({"plain_s": 1, "fast_s": 1, "speed_up": 2})
+
+
+def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate images/s of the Table 1 grid, one at a time vs together, per machine run."""
+    rows = table[table.get("benchmark", pd.Series(dtype=str)) == "table1_grid_7_runs"]
+    if rows.empty:
+        return pd.DataFrame()
+    cols = ["date", "cpu", "cores", "strategy", "alone_images_per_s", "together_images_per_s"]
+    out = rows[[c for c in cols if c in rows.columns]].copy()
+    out["speed_up"] = out.together_images_per_s / out.alone_images_per_s
+    return out.round({"alone_images_per_s": 0, "together_images_per_s": 0, "speed_up": 2})

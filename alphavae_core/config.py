@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -12,6 +13,17 @@ from .data import DATASETS, default_reconstruction, image_shape
 from .losses import RECONSTRUCTIONS, get_regulariser
 
 DEVICES = ("auto", "cpu", "cuda")
+_WHOLE = (
+    "epochs",
+    "batch_size",
+    "seed",
+    "subset",
+    "test_subset",
+    "latent_dim",
+    "landscape_points",
+    "landscape_images",
+    "alpha_every",
+)
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,15 @@ class TrainConfig:
     alpha_every: int = 0  # also record alpha every N steps (0: per epoch only)
 
     def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is None or f.name in ("dataset", "regulariser", "reconstruction"):
+                continue
+            whole = f.name in _WHOLE
+            kind = numbers.Integral if whole else numbers.Real
+            if isinstance(value, bool) or not isinstance(value, kind):
+                noun = "a whole number" if whole else "a number"
+                raise ValueError(f"{f.name.replace('_', ' ')} must be {noun}, got {value!r}")
         if self.dataset not in DATASETS:
             raise ValueError(f"unknown dataset {self.dataset!r}; choose one of {', '.join(DATASETS)}")
         reg = get_regulariser(self.regulariser)

@@ -34,6 +34,7 @@ import gzip
 import hashlib
 import os
 import tempfile
+import zipfile
 import zlib
 from collections.abc import Callable, Sequence
 from functools import lru_cache
@@ -204,8 +205,10 @@ def _idx_files(split: str) -> tuple[str, str]:
 
 
 def _fix_hint(path: Path) -> str:
-    also = "" if path.suffix == ".gz" else " (and its .gz, if any)"
-    return f"delete it{also} and run again to re-download, or copy a fresh copy into {path.parent}"
+    gz = path.with_name(f"{path.name}.gz")
+    if path.suffix != ".gz" and gz.exists():  # the uncompressed file is rebuilt from its archive
+        return f"delete it and run again to re-extract it from {gz.name} (delete that too to re-download)"
+    return f"delete it and run again to re-download, or copy a fresh copy into {path.parent}"
 
 
 @lru_cache(maxsize=8)
@@ -358,7 +361,13 @@ def _load_dsprites(split: str, root: Path, subset: int | None, seed: int) -> Ten
     """
     npz = root / "dsprites" / _dsprites.NPZ_NAME
     if npz.exists():
-        images = _read_dsprites_npz(str(npz)).images
+        try:
+            images = _read_dsprites_npz(str(npz)).images
+        except (zipfile.BadZipFile, zlib.error) as err:  # a truncated archive, or a failed CRC check
+            raise UserError(
+                f"{npz} is truncated or corrupt ({err}): delete it to render dSprites here instead, or"
+                f" copy a fresh {_dsprites.NPZ_NAME} from github.com/deepmind/dsprites-dataset there"
+            ) from None
         return images[_split_order(images.shape[0], split, seed)[:subset]]
     return _dsprites.DSprites().images(_split_order(_dsprites.N_IMAGES, split, seed)[:subset])
 

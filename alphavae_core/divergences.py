@@ -48,8 +48,13 @@ def check_alpha(alpha: float | Tensor) -> None:
         if bool(bad.any()):
             value = alpha.detach().flatten()[bad.flatten()][0].item()
             raise ValueError(f"alpha must lie in [0, 1], got {value}")
-    elif not 0.0 <= float(alpha) <= 1.0:  # NaN fails both comparisons
-        raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
+    else:
+        try:
+            value = float(alpha)
+        except (TypeError, ValueError):
+            raise ValueError(f"alpha must be a number or a tensor in [0, 1], got {alpha!r}") from None
+        if not 0.0 <= value <= 1.0:  # NaN fails both comparisons
+            raise ValueError(f"alpha must lie in [0, 1], got {alpha}")
 
 
 def _same_shape(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:

@@ -35,6 +35,8 @@ Pixel values here are uint8 0 or 255, like the other datasets (the official file
 from __future__ import annotations
 
 import math
+import zipfile
+import zlib
 from pathlib import Path
 from typing import NamedTuple
 
@@ -209,7 +211,7 @@ def load_dsprites_npz(path: str | Path) -> DSpritesArrays:
             if missing:
                 raise UserError(f"{path} lacks the array(s) {', '.join(missing)}: {fix}")
             imgs, classes, values = npz["imgs"], npz["latents_classes"], npz["latents_values"]
-    except (OSError, ValueError, EOFError) as err:
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as err:
         if isinstance(err, UserError):
             raise
         raise UserError(f"{path} cannot be read as an .npz file ({type(err).__name__}): {fix}") from None

@@ -25,7 +25,7 @@ import pandas as pd
 import torch
 
 from .config import TrainConfig, resolve_device
-from .errors import cli_entry
+from .errors import ArgumentParser, cli_entry
 from .experiments import CODE_VERSION, benchmark_configs
 from .losses import TABLE1_REGULARISERS
 from .paths import results_dir
@@ -78,13 +78,19 @@ def shard_of(configs: Sequence[TrainConfig], shard: tuple[int, int]) -> list[Tra
     return [c for i, c in enumerate(configs) if i % n == k - 1]
 
 
+def _histories_of(csv_path: Path) -> Path:
+    return csv_path.with_name(csv_path.name.replace(TABLE, f"{TABLE}_histories").replace(".csv", ".json"))
+
+
 def known_keys(folder: Path) -> set[str]:
-    """Keys with a row in the main table or in any shard table of ``folder``."""
+    """Keys with a row AND a histories entry in the main or a shard table of ``folder`` (a run
+    whose row or histories were lost, or set aside as corrupt, is not done)."""
     keys: set[str] = set()
     for path in sorted(folder.glob(f"{TABLE}*.csv")):
         table = read_table(path)
-        if KEY in table.columns:
-            keys |= set(table[KEY])
+        histories = read_json(_histories_of(path), default={})
+        if KEY in table.columns and isinstance(histories, dict):
+            keys |= set(table[KEY]) & set(histories)
     return keys
 
 
@@ -244,7 +250,7 @@ def _csv(text: str | None) -> tuple[str, ...] | None:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m alphavae_core.grid", description=__doc__)
+    p = ArgumentParser(prog="python -m alphavae_core.grid", description=__doc__)
     p.add_argument("--preset", default="cpu", help=f"one of {', '.join(PRESET_NAMES)}")
     p.add_argument("--datasets", default=None, help="comma-separated (default: the preset's)")
     p.add_argument("--regularisers", default=",".join(TABLE1_REGULARISERS), help="comma-separated")

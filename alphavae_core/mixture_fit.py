@@ -20,7 +20,6 @@ Panel (a): 2-D, increasing number of components. Panel (b): dimension d with 5 d
 
 from __future__ import annotations
 
-import argparse
 import math
 import tempfile
 import time
@@ -35,7 +34,7 @@ import torch
 from torch import Tensor
 
 from . import results
-from .errors import UserError, cli_entry
+from .errors import ArgumentParser, UserError, cli_entry
 from .mixtures import DTYPE, Gaussian, GaussianFit, GaussianMixture, gjs_mc, make_mixture
 from .paths import results_dir
 from .presets import check_preset, select
@@ -523,15 +522,17 @@ def plot_fits_2d(ax, p: GaussianMixture, fits: dict[str, Gaussian], extent: floa
 @cli_entry
 def main(argv: list[str] | None = None) -> None:
     """``python -m alphavae_core.mixtures --preset cpu``: compute Figure 2's missing runs."""
-    parser = argparse.ArgumentParser(
-        prog="python -m alphavae_core.mixtures", description=__doc__.splitlines()[0]
-    )
+    parser = ArgumentParser(prog="python -m alphavae_core.mixtures", description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="cpu", help="smoke, cpu or paper (default cpu)")
     parser.add_argument("--root", default=None, help="results folder (default results/<preset>/)")
     parser.add_argument("--max-runs", type=int, default=None, help="compute at most this many runs")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args(argv)
     check_preset(args.preset)
+    if args.threads <= 0:
+        raise ValueError(f"--threads must be positive, got {args.threads}")
+    if args.max_runs is not None and args.max_runs < 0:
+        raise ValueError(f"--max-runs must be zero or positive, got {args.max_runs}")
     torch.set_num_threads(args.threads)
     root = Path(args.root) if args.root else results_dir(args.preset)
     todo = len(missing_configs(args.preset, root))

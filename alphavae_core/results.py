@@ -7,7 +7,9 @@
   landscapes), a mapping from ``config_key`` to a value.
 
 Writes are atomic (temporary file, then rename). A table that cannot be parsed, or whose rows
-lack their key, is moved aside with a warning and treated as missing, never silently used.
+lack their key, is moved aside (``<name>.corrupt``) with a warning and treated as missing, never
+silently used; so is a JSON sidecar that does not parse. Readers select rows by the keys of the
+configurations they want, so rows of other settings or code versions are never shown.
 """
 
 from __future__ import annotations
@@ -91,9 +93,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
     path = Path(path)
     if not path.exists():
         return pd.DataFrame()
-    text = path.read_text()
-    if text and not text.endswith("\n"):
+    raw = path.read_bytes()
+    if raw and not raw.endswith(b"\n"):  # every write ends with a newline: this one was cut short
         _set_aside(path, "truncated last line")
+        return pd.DataFrame()
+    if b"\0" in raw:  # zero-filled blocks, as a crash can leave them; never part of a CSV we write
+        _set_aside(path, "NUL bytes")
         return pd.DataFrame()
     try:
         table = pd.read_csv(path)
@@ -103,6 +108,12 @@ def read_table(path: str | Path) -> pd.DataFrame:
     if KEY not in table.columns or table[KEY].isna().any():
         _set_aside(path, f"rows without {KEY}")
         return pd.DataFrame()
+    repeated = table[KEY].duplicated(keep="last")
+    if repeated.any():  # e.g. a hand merge of two copies: the last row of a key is the newest
+        warnings.warn(
+            f"{path} has {int(repeated.sum())} repeated {KEY}s; the last row of each is used", stacklevel=2
+        )
+        table = table[~repeated].reset_index(drop=True)
     return table
 
 
@@ -147,7 +158,11 @@ def read_json(path: str | Path, default: Any = None) -> Any:
 
 def update_json(path: str | Path, entries: Mapping[str, Any]) -> dict[str, Any]:
     """Merge ``entries`` into a JSON mapping on disk (atomically) and return the result."""
-    merged = dict(read_json(path, default={}) or {})
+    found = read_json(path, default={})
+    if not isinstance(found, Mapping):  # valid JSON, but not the mapping from key to value it must be
+        _set_aside(Path(path), f"a JSON {type(found).__name__}, not a mapping")
+        found = {}
+    merged = dict(found)
     merged.update(entries)
     write_json(path, merged)
     return merged

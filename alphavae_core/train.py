@@ -11,6 +11,8 @@ import argparse
 import json
 import os
 import sys
+import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +20,7 @@ import torch
 
 from .config import DEVICES, TrainConfig
 from .data import DATASETS
-from .errors import cli_entry
+from .errors import ArgumentParser, CorruptCheckpoint, cli_entry
 from .losses import REGULARISERS
 from .results import provenance, write_json
 from .trainer import Trainer, TrainingDiverged
@@ -36,19 +38,50 @@ def fit(
 ) -> tuple[list[dict[str, Any]], Trainer]:
     """Train ``configs`` together (one run or a compatible group) and return one metrics dict per run.
 
-    With ``out``, a checkpoint is written there after every epoch; ``resume`` continues from it.
+    With ``out``, a checkpoint is written there atomically after every epoch; ``resume`` continues
+    from it. A checkpoint that cannot be read back (truncated, damaged) is never used: it is moved
+    aside as ``checkpoint.pt.corrupt`` with a warning and training starts again. A readable one
+    written for other settings is a ``ValueError`` (most likely a wrong ``--out``).
     """
     trainer = Trainer(configs, device)
     checkpoint = Path(out) / CHECKPOINT if out is not None else None
     if checkpoint is not None and checkpoint.exists():
         if not resume:
             raise ValueError(f"{checkpoint} exists; pass --resume to continue it, or choose another --out")
-        trainer.load_checkpoint(checkpoint)
+        try:
+            trainer.load_checkpoint(checkpoint)
+        except Exception as err:
+            if not _is_corrupt(err):
+                raise
+            reason = "unreadable" if isinstance(err, ValueError) else f"no checkpoint: {type(err).__name__}"
+            bad = checkpoint.with_name(checkpoint.name + ".corrupt")
+            os.replace(checkpoint, bad)
+            warnings.warn(
+                f"{checkpoint} is corrupt ({reason}); moved to {bad.name}, training again from epoch 1",
+                stacklevel=2,
+            )
+            trainer = Trainer(configs, device)  # a failed load may have changed part of the state
     while trainer.epoch < trainer.cfg.epochs:
         trainer.train_epoch(show_progress=show_progress)
         if checkpoint is not None:
             trainer.save_checkpoint(checkpoint)
     return collect_metrics(trainer), trainer
+
+
+def _is_corrupt(err: Exception) -> bool:
+    """Whether loading a checkpoint failed because the file is damaged (not because it is another run's).
+
+    ``Trainer.load_checkpoint`` reports an unreadable file as :class:`.CorruptCheckpoint` (older
+    versions: a ``ValueError`` saying "unreadable"); a file that unpickles into something other than
+    a checkpoint surfaces as a lookup, type or shape error.
+    """
+    if isinstance(err, CorruptCheckpoint):
+        return True
+    if isinstance(err, ValueError):
+        return "unreadable" in str(err)
+    if isinstance(err, torch.OutOfMemoryError):  # the file is fine; the device is full
+        return False
+    return isinstance(err, (KeyError, AttributeError, TypeError, IndexError, RuntimeError, EOFError))
 
 
 def collect_metrics(trainer: Trainer) -> list[dict[str, Any]]:
@@ -79,7 +112,7 @@ def collect_metrics(trainer: Trainer) -> list[dict[str, Any]]:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(prog="python -m alphavae_core.train", description=__doc__)
+    p = ArgumentParser(prog="python -m alphavae_core.train", description=__doc__)
     p.add_argument("--dataset", default="mnist", help=f"one of {', '.join(DATASETS)}")
     p.add_argument("--regulariser", default="kl", help=f"one of {', '.join(REGULARISERS)}")
     p.add_argument(
@@ -131,6 +164,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.threads <= 0:
             raise ValueError(f"--threads must be positive, got {args.threads}")
         torch.set_num_threads(args.threads)
+    _check_out(args.out)  # before training, not after it
     try:
         (metrics,), _ = fit(
             [config], args.device, out=args.out, resume=args.resume, show_progress=not args.quiet
@@ -138,9 +172,25 @@ def main(argv: list[str] | None = None) -> None:
     except TrainingDiverged as err:
         print(f"error: {err}; the last good checkpoint is kept in {args.out}", file=sys.stderr)
         raise SystemExit(3) from None
+    except KeyboardInterrupt:
+        print(f"interrupted; continue with the same command and --resume (out: {args.out})", file=sys.stderr)
+        raise SystemExit(130) from None
     write_json(args.out / METRICS, metrics)
     summary = {k: metrics[k] for k in ("test_mse", "rate", "alpha", "train_seconds", "images_per_second")}
     print(json.dumps({k: v if v is None else round(v, 4) for k, v in summary.items()}))
+
+
+def _check_out(out: Path) -> None:
+    """``--out`` must be a folder this process can create and write in."""
+    if out.exists() and not out.is_dir():
+        raise ValueError(f"--out {out} is a file, not a folder; choose a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(dir=out, prefix=".write-probe.")
+        os.close(fd)
+        os.remove(probe)
+    except OSError as err:
+        raise ValueError(f"--out {out} cannot be written ({err.strerror}); choose another folder") from None
 
 
 if __name__ == "__main__":

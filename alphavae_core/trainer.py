@@ -14,6 +14,8 @@ order and noise generators, so training runs together equals training them one b
 
 from __future__ import annotations
 
+import hashlib
+import io
 import math
 import os
 import time
@@ -28,11 +30,12 @@ from torch.func import functional_call, stack_module_state, vmap
 from . import data
 from .config import TrainConfig, resolve_device
 from .divergences import gjs_normal, kl_normal
+from .errors import CorruptCheckpoint
 from .losses import Inputs, get_regulariser, reconstruction_loss
 from .model import VAE, build_vae
 from .progress import progress
 
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: payload wrapped with its sha256
 EVAL_CHUNK = 1000
 
 
@@ -260,17 +263,31 @@ class Trainer:
         """Write a checkpoint atomically (temporary file, then rename)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        buffer = io.BytesIO()
+        torch.save(self.state_dict(), buffer)
+        payload = bytearray(buffer.getbuffer())
+        # torch.load checks no CRC: a sha256 of the payload makes any damaged byte detectable
+        wrapped = {
+            "sha256": hashlib.sha256(payload).hexdigest(),
+            "payload": torch.frombuffer(payload, dtype=torch.uint8),
+        }
         tmp = path.with_name(path.name + ".tmp")
-        torch.save(self.state_dict(), tmp)
+        torch.save(wrapped, tmp)
         os.replace(tmp, path)
 
     def load_checkpoint(self, path: str | Path) -> None:
         """Continue from a checkpoint of the same configurations; ``ValueError`` if it does not fit."""
         try:
-            state = torch.load(path, map_location="cpu", weights_only=False)
-        except Exception as err:  # a truncated or corrupt file: torch raises several kinds
-            raise ValueError(
-                f"checkpoint {path} is unreadable ({type(err).__name__}); delete it to restart"
+            wrapped = torch.load(path, map_location="cpu", weights_only=True)
+            payload = wrapped["payload"].numpy().tobytes()
+            if hashlib.sha256(payload).hexdigest() != wrapped["sha256"]:
+                raise ValueError("checksum mismatch")
+            state = torch.load(io.BytesIO(payload), map_location="cpu", weights_only=False)
+            if not isinstance(state, dict):
+                raise TypeError(f"a {type(state).__name__}, not a checkpoint")
+        except Exception as err:  # truncated, damaged, or not a checkpoint: torch raises several kinds
+            raise CorruptCheckpoint(
+                f"checkpoint {path} is unreadable ({type(err).__name__}: {err}); delete it to restart"
             ) from None
         if state.get("version") != CHECKPOINT_VERSION or state.get("configs") != [
             c.to_dict() for c in self.configs
