@@ -103,6 +103,17 @@ def bench_grid(n_images: int, threads: int | None) -> list[dict]:
     ]
 
 
+def _cpu_name() -> str:
+    """The processor's model name (from /proc/cpuinfo on Linux), else the architecture."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 @cli_entry
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m alphavae_core.bench", description=__doc__)
@@ -121,7 +132,7 @@ def main(argv: list[str] | None = None) -> None:
         bench_grid(args.grid_images, args.threads) if "grid" in what else []
     )
     machine = {
-        "cpu": platform.processor() or platform.machine(),
+        "cpu": _cpu_name(),
         "cores": torch.get_num_threads() if args.threads is None else args.threads,
         **provenance("cpu"),
     }
