@@ -50,7 +50,7 @@ book: $(STAMP) data
 	@echo "== the book is in _build/html/index.html"
 
 test: $(STAMP) data
-	$(BIN)/python -m pytest --nbval --nbval-current-env -p no:cacheprovider tests book
+	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider tests book
 
 notebooks: $(STAMP) data
 	$(BIN)/python scripts/execute_book.py --in-place

@@ -50,6 +50,7 @@ def execute(src: Path, dst: Path, preset: str | None) -> float:
         cwd=str(src.parent),
         progress_bar=False,
         log_output=False,
+        execution_timeout=1800,  # seconds per cell: a hung kernel fails instead of blocking
     )
     strip_execution_metadata(dst)
     return time.perf_counter() - start

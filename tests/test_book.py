@@ -56,4 +56,5 @@ def test_chapter_runs_at_smoke_preset(path: Path, tmp_path: Path) -> None:
         parameters={"preset": "smoke"},
         cwd=str(path.parent),
         progress_bar=False,
+        execution_timeout=600,  # a lost kernel message fails the test instead of hanging CI
     )
