@@ -26,6 +26,11 @@ from .results import provenance, write_json
 from .trainer import Trainer, TrainingDiverged
 
 CHECKPOINT = "checkpoint.pt"
+# command-line flags that are TrainConfig fields of the same name
+CONFIG_FLAGS = (
+    "dataset", "regulariser", "alpha0", "weight", "epochs", "batch_size", "lr", "alpha_lr", "seed", "noise",
+    "subset", "test_subset", "alpha_every",
+)  # fmt: skip
 METRICS = "metrics.json"
 
 
@@ -145,21 +150,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 @cli_entry
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    config = TrainConfig(
-        dataset=args.dataset,
-        regulariser=args.regulariser,
-        alpha0=args.alpha0,
-        weight=args.weight,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        lr=args.lr,
-        alpha_lr=args.alpha_lr,
-        seed=args.seed,
-        noise=args.noise,
-        subset=args.subset,
-        test_subset=args.test_subset,
-        alpha_every=args.alpha_every,
-    )
+    config = TrainConfig(**{name: getattr(args, name) for name in CONFIG_FLAGS})
     if args.threads is not None:
         if args.threads <= 0:
             raise ValueError(f"--threads must be positive, got {args.threads}")
