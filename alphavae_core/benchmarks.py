@@ -263,8 +263,8 @@ def scale_table(settings: ChapterSettings) -> pd.DataFrame:
                 "paper batch": PAPER_BATCH[d],
                 "seeds": len(scale.seeds),
                 "paper seeds": PAPER_SEEDS,
-                "train images": "all" if scale.subset is None else scale.subset,
-                "test images": "all" if scale.test_subset is None else scale.test_subset,
+                "train images": "all" if scale.subset_for(d) is None else scale.subset_for(d),
+                "test images": "all" if scale.test_subset_for(d) is None else scale.test_subset_for(d),
                 "Figure 1 sweep": ", ".join(f"{a:g}" for a in scale.figure1_alpha0)
                 if d in scale.figure1_datasets
                 else "-",
@@ -279,7 +279,8 @@ def _alpha_steps(settings: ChapterSettings, dataset: str) -> int | str:
     scale = SCALES[settings.preset]
     if dataset not in TRAIN_IMAGES:
         return "?"
-    n = TRAIN_IMAGES[dataset] if scale.subset is None else min(scale.subset, TRAIN_IMAGES[dataset])
+    subset = scale.subset_for(dataset)
+    n = TRAIN_IMAGES[dataset] if subset is None else min(subset, TRAIN_IMAGES[dataset])
     return scale.epochs[dataset] * math.ceil(n / scale.batch_size[dataset])
 
 
