@@ -94,6 +94,7 @@ def collect_metrics(trainer: Trainer) -> list[dict[str, Any]]:
     evaluation = trainer.evaluate()
     n_images = trainer.train_x.shape[0] * trainer.epoch
     aggregate_speed = n_images * trainer.n_runs / max(trainer.train_seconds, 1e-9)
+    origin = provenance(str(trainer.device))  # the same for every run of the group (git runs once)
     rows = []
     for cfg, reg, ev, hist in zip(trainer.configs, trainer.regularisers, evaluation, trainer.histories):
         skewed = reg.uses_skew  # alpha means nothing for kl, fwdkl, beta and mmd
@@ -110,7 +111,7 @@ def collect_metrics(trainer: Trainer) -> list[dict[str, Any]]:
                 "images_per_second": aggregate_speed,
                 "runs_trained_together": trainer.n_runs,
                 "config": cfg.to_dict(),
-                **provenance(str(trainer.device)),
+                **origin,
             }
         )
     return rows
