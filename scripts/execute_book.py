@@ -41,6 +41,17 @@ def strip_execution_metadata(path: Path) -> None:
     nbformat.write(nb, path)
 
 
+def show_injected_parameters_only(path: Path) -> None:
+    """In a staged book, hide the default ``parameters`` cell: papermill's injected cell below it
+    shows the preset this build really used."""
+    nb = nbformat.read(path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.get("tags", [])
+        if "parameters" in tags and "remove-cell" not in tags:
+            cell.metadata["tags"] = [*tags, "remove-cell"]
+    nbformat.write(nb, path)
+
+
 def execute(src: Path, dst: Path, preset: str | None) -> float:
     start = time.perf_counter()
     papermill.execute_notebook(
@@ -87,6 +98,7 @@ def main() -> None:
     for nb in chapters():
         if nb in selected:
             seconds = execute(nb, out / "book" / nb.name, args.preset)
+            show_injected_parameters_only(out / "book" / nb.name)
             print(f"== {nb.name} (preset {args.preset}): {seconds:.0f} s", flush=True)
         else:
             shutil.copy(nb, out / "book" / nb.name)
