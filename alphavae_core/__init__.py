@@ -1,8 +1,16 @@
 """alphavae_core: the thin library behind the alpha-VAE book.
 
-Modules: ``divergences`` (closed forms), ``model`` (Table 2 networks), ``losses`` (Table 1
-regularisers), ``trainer`` (two-optimiser training), ``data`` (datasets), ``grid`` and
-``results`` (experiments and their cache), ``plotting`` (one style, one palette).
+Modules, by chapter:
+
+* ``divergences`` (the closed forms; nothing else computes them), ``montecarlo``, ``explore``: chapter 1.
+* ``skew``, ``skew_explore``: chapter 2 (Propositions 1 and 2).
+* ``mixtures``, ``mixture_fit``: chapter 3 (Figure 2).
+* ``model`` (Table 2), ``losses`` (Table 1 regularisers), ``trainer`` and ``train`` (two optimisers,
+  the fast engine, the CLI), ``baseline`` (the straightforward loop), ``data`` and ``dsprites``,
+  ``experiments`` and ``grid`` (presets, the grid runner), ``benchmarks``: chapter 4.
+* ``bench``: the speed appendix.
+* Shared: ``results`` (the one results format), ``plotting`` (one style, one palette), ``presets``,
+  ``progress``, ``paths``, ``errors``.
 """
 
 __version__ = "0.1.0"
