@@ -30,7 +30,7 @@ from .experiments import CODE_VERSION, benchmark_configs
 from .losses import TABLE1_REGULARISERS
 from .paths import results_dir
 from .presets import PRESET_NAMES, check_preset
-from .results import KEY, append_rows, config_key, read_json, read_table, update_json, write_json
+from .results import KEY, append_rows, config_key, read_json, read_table, update_json
 from .train import fit
 
 TABLE = "benchmarks"
@@ -326,6 +326,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-
-
-__all__ = ["merge", "pending", "run_grid", "submit", "write_json"]

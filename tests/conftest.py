@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+import torch
 from fixture_folders import make_celeba, make_chairs
 
 from alphavae_core import data
@@ -46,3 +47,12 @@ def data_root(tmp_path_factory) -> Path:
     else:
         os.environ["ALPHAVAE_DATA"] = old
     data.clear_cache()
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """Tiny tensors: one thread is faster on a shared machine; restored afterwards."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

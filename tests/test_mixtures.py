@@ -37,13 +37,7 @@ from alphavae_core.mixtures import (
 ALPHAS = (0.0, 0.3, 0.7, 1.0)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Small tensors: one thread is faster, and the machine is shared."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _t(x) -> torch.Tensor:

@@ -18,13 +18,7 @@ QS_1D = [(1.0, -1.0), (0.0, -2.0), (0.0, 2.0), (2.0, -4.0), (0.3, 1.5), (3.0, -6
 Q_3D = (torch.tensor([0.5, -1.2, 2.0], dtype=F64), torch.tensor([-3.0, 0.7, -0.2], dtype=F64))
 
 
-@pytest.fixture(autouse=True, scope="module")
-def _one_thread():
-    """Tiny tensors: one thread is faster on a shared machine; restored afterwards."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _q(mean: float, logvar: float, dim: int = 1) -> tuple[torch.Tensor, torch.Tensor]:
