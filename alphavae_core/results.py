@@ -23,9 +23,10 @@ import tempfile
 import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pandas as pd
+if TYPE_CHECKING:  # imported where used: pandas adds 0.15 s to every training process's start
+    import pandas as pd
 
 from .paths import REPO_ROOT
 
@@ -90,6 +91,8 @@ def _set_aside(path: Path, reason: str) -> None:
 
 def read_table(path: str | Path) -> pd.DataFrame:
     """Rows of a results table; empty if the file is missing or corrupt (corrupt ones are set aside)."""
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         return pd.DataFrame()
@@ -119,6 +122,8 @@ def read_table(path: str | Path) -> pd.DataFrame:
 
 def append_rows(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
     """Add rows to a table, replacing earlier rows with the same ``config_key``; return the table."""
+    import pandas as pd
+
     path = Path(path)
     new = pd.DataFrame(list(rows))
     if new.empty:

@@ -9,11 +9,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
+from alphavae_core.adam import Adam
 from alphavae_core.baseline import train_plain
 from alphavae_core.config import TrainConfig
 from alphavae_core.data import DATASETS
 from alphavae_core.losses import REGULARISERS, TABLE1_REGULARISERS, get_regulariser, mmd, reconstruction_loss
-from alphavae_core.model import VAE, build_vae
+from alphavae_core.model import VAE, FastConvTranspose, build_vae, vae_forward
 from alphavae_core.train import fit
 from alphavae_core.trainer import Trainer, TrainingDiverged
 
@@ -38,6 +39,60 @@ def test_kaiming_uniform_init_and_default_biases() -> None:
     assert lin.weight.abs().max() <= bound and lin.weight.abs().max() > 0.9 * bound
     assert lin.bias.abs().max() <= 1.0 / math.sqrt(lin.in_features)  # PyTorch's default bias
     assert torch.equal(build_vae((1, 32, 32), 10, 0).encoder.fc[0].weight, lin.weight)  # seed alone decides
+
+
+@pytest.mark.parametrize(("c_in", "c_out", "size"), [(32, 1, 16), (32, 3, 32), (5, 4, 3)])
+def test_fast_transposed_convolution_equals_torch(c_in: int, c_out: int, size: int) -> None:
+    gen = torch.Generator().manual_seed(c_out)
+    x = torch.randn(6, c_in, size, size, generator=gen, dtype=torch.float64, requires_grad=True)
+    w = torch.randn(c_in, c_out, 4, 4, generator=gen, dtype=torch.float64, requires_grad=True)
+    b = torch.randn(c_out, generator=gen, dtype=torch.float64, requires_grad=True)
+    ours, ref = FastConvTranspose.apply(x, w, b), F.conv_transpose2d(x, w, b, stride=2, padding=1)
+    assert ours.shape == (6, c_out, 2 * size, 2 * size)
+    torch.testing.assert_close(ours, ref, rtol=1e-12, atol=1e-12)
+    assert torch.autograd.gradcheck(
+        FastConvTranspose.apply, (x[:2, :, :3, :3].detach().requires_grad_(), w, b)
+    )
+
+
+@pytest.mark.parametrize("image_shape", [(1, 32, 32), (3, 64, 64)])
+def test_functional_forward_equals_the_modules(image_shape: tuple[int, int, int]) -> None:
+    model = build_vae(image_shape, 10, seed=2)
+    params = dict(model.named_parameters())
+    x = torch.rand(5, *image_shape, generator=torch.Generator().manual_seed(0))
+    eps = torch.randn(5, 10, generator=torch.Generator().manual_seed(1))
+    reference = model(x, eps)
+    for fast in (True, False):
+        outputs = vae_forward(params, x, eps, fast=fast)
+        for ours, ref in zip(outputs, reference):
+            torch.testing.assert_close(ours, ref, rtol=1e-5, atol=1e-5)
+        grads = torch.autograd.grad(outputs[0].square().mean(), list(params.values()))
+        ref_grads = torch.autograd.grad(
+            reference[0].square().mean(), list(params.values()), retain_graph=True
+        )
+        for ours, ref in zip(grads, ref_grads):
+            torch.testing.assert_close(ours, ref, rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("fused", [True, False])
+def test_adam_follows_torch_optim_adam_exactly(fused: bool) -> None:
+    gen = torch.Generator().manual_seed(0)
+    ours = [torch.randn(4, 3, generator=gen).requires_grad_(), torch.randn(5, generator=gen).requires_grad_()]
+    theirs = [p.detach().clone().requires_grad_() for p in ours]
+    opt, reference = Adam(ours, lr=0.01, fused=fused), torch.optim.Adam(theirs, lr=0.01, fused=fused)
+    for step in range(5):
+        for mine, ref in zip(ours, theirs):
+            grad = torch.randn(mine.shape, generator=gen)
+            mine.grad, ref.grad = grad.clone(), grad.clone()
+        if step == 3:  # a parameter without a gradient is left alone, as torch.optim does
+            ours[1].grad = theirs[1].grad = None
+        opt.step()
+        reference.step()
+        for mine, ref in zip(ours, theirs):
+            assert torch.equal(mine, ref)
+    restored = Adam([p.detach().clone().requires_grad_() for p in ours], lr=0.5)
+    restored.load_state_dict(opt.state_dict())
+    assert restored.lr == 0.01 and all(torch.equal(a, b) for a, b in zip(restored.exp_avg_sq, opt.exp_avg_sq))
 
 
 def test_mean_latent_without_noise() -> None:
