@@ -61,7 +61,12 @@ def _seeded(seed: int, stream: int, device: torch.device) -> torch.Generator:
 
 
 class Trainer:
-    """Trains the runs in ``configs`` together; they must share :meth:`TrainConfig.group_key`."""
+    """Trains the runs in ``configs`` together; they must share :meth:`TrainConfig.group_key`.
+
+    ``params`` holds every run's parameters stacked along a first axis of length ``n_runs`` (read
+    it for evaluation and checkpoints); ``leaves`` are the tensors the optimiser updates: the same
+    stacked tensors for several runs, the run's own unstacked tensors (sharing that storage) for one.
+    """
 
     def __init__(self, configs: list[TrainConfig], device: str | torch.device = "auto") -> None:
         if not configs:
@@ -84,7 +89,12 @@ class Trainer:
 
         models = [build_vae(cfg.image_shape, cfg.latent_dim, c.seed) for c in self.configs]
         params, _ = stack_module_state(models)
-        self.params = {k: v.detach().to(self.device).requires_grad_() for k, v in params.items()}
+        stacked = {k: v.detach().to(self.device) for k, v in params.items()}
+        if self.n_runs == 1:  # train the run's own tensors: indexing stacked ones costs a copy per step
+            self.leaves = {k: v[0].clone().requires_grad_() for k, v in stacked.items()}
+            self.params = {k: v.detach().unsqueeze(0) for k, v in self.leaves.items()}  # same storage
+        else:
+            self.leaves = self.params = {k: v.requires_grad_() for k, v in stacked.items()}
         alpha0 = [0.0 if c.alpha0 is None else c.alpha0 for c in self.configs]  # unused without skew
         self.alpha = torch.tensor(alpha0, dtype=torch.float32, device=self.device, requires_grad=True)
         self.weight = torch.tensor([c.weight for c in self.configs], device=self.device)
@@ -94,7 +104,7 @@ class Trainer:
         self.kind_index = torch.tensor([names.index(r.name) for r in self.regularisers], device=self.device)
 
         # fused Adam: the same update, in one kernel per step instead of several per tensor
-        self.model_opt = Adam(list(self.params.values()), lr=cfg.lr, fused=True)
+        self.model_opt = Adam(list(self.leaves.values()), lr=cfg.lr, fused=True)
         self.alpha_opt = Adam([self.alpha], lr=cfg.alpha_lr)
         self.shuffle_gens = [_seeded(c.seed, 1, self.device) for c in self.configs]
         self.noise_gens = [_seeded(c.seed, 2, self.device) for c in self.configs]
@@ -117,12 +127,11 @@ class Trainer:
         return recon + weight * div, div
 
     def _batch_loss(self, x: Tensor, target: Tensor, eps: Tensor, prior: Tensor) -> tuple[Tensor, Tensor]:
-        args = (self.params, self.alpha, self.weight, self.kind_index, x, target, eps, prior)
-        if self.n_runs == 1:  # no vmap needed: index the stacked leaves, gradients still reach them
-            single = [{k: v[0] for k, v in a.items()} if isinstance(a, dict) else a[0] for a in args]
-            loss, div = self._run_loss(*single)
+        args = (self.alpha, self.weight, self.kind_index, x, target, eps, prior)
+        if self.n_runs == 1:  # no vmap needed
+            loss, div = self._run_loss(self.leaves, *(a[0] for a in args))
             return loss.unsqueeze(0), div.unsqueeze(0)
-        return vmap(self._run_loss, randomness="error")(*args)
+        return vmap(self._run_loss, randomness="error")(self.leaves, *args)
 
     # ----------------------------------------------------------------- training
     def _draw_batch(self, idx: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
