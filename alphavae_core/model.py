@@ -138,10 +138,12 @@ class FastConvTranspose(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, weight: Tensor, bias: Tensor) -> Tensor:
         ctx.save_for_backward(x, weight)
-        batch, _, h, w = x.shape
+        batch, c_in, h, w = x.shape
         c_out = weight.shape[1]
-        # cols[b, c, sh, p, sw, q, i, j]: input pixel (i, j) through kernel tap (2sh+p, 2sw+q)
-        cols = torch.matmul(weight.flatten(1).t(), x.flatten(2)).view(batch, c_out, 2, 2, 2, 2, h, w)
+        # cols[b, c, sh, p, sw, q, i, j]: input pixel (i, j) through kernel tap (2sh+p, 2sw+q); a
+        # batched product with the weight broadcast, as torch.matmul would first copy x transposed
+        taps = weight.flatten(1).t().unsqueeze(0).expand(batch, -1, -1)
+        cols = torch.bmm(taps, x.reshape(batch, c_in, h * w)).view(batch, c_out, 2, 2, 2, 2, h, w)
         # tap (2sh+p) of input row i lands on padded output row 2(i+sh)+p: block i+sh, phase p
         acc = None
         for sh in (0, 1):
