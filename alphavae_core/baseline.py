@@ -38,6 +38,36 @@ class _Permutation(Sampler[int]):
         return iter(torch.randperm(self.n, generator=self.generator).tolist())
 
 
+class PlainStep:
+    """One optimisation step the straightforward way: module forward, two ``torch.optim.Adam``."""
+
+    def __init__(self, cfg: TrainConfig, model: torch.nn.Module, alpha: torch.Tensor) -> None:
+        self.cfg, self.model, self.alpha = cfg, model, alpha
+        self.reg = get_regulariser(cfg.regulariser)
+        self.model_opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
+        self.alpha_opt = torch.optim.Adam([alpha], lr=cfg.alpha_lr)
+
+    def __call__(
+        self, inputs: torch.Tensor, target: torch.Tensor, eps: torch.Tensor, prior: torch.Tensor
+    ) -> float:
+        cfg, alpha = self.cfg, self.alpha
+        logits, mu, logvar, z = self.model(inputs, eps)
+        div = self.reg.divergence(Inputs(mu, logvar, z, alpha, prior)).mean()
+        loss = reconstruction_loss(logits, target, cfg.reconstruction).mean() + cfg.weight * div
+        value = loss.item()
+        if not math.isfinite(value):
+            raise RuntimeError("loss is not finite")
+        self.model_opt.zero_grad()
+        self.alpha_opt.zero_grad()
+        loss.backward()
+        self.model_opt.step()
+        if self.reg.trainable_skew:
+            self.alpha_opt.step()
+        with torch.no_grad():
+            alpha.clamp_(0.0, 1.0)
+        return value
+
+
 def train_plain(config: TrainConfig, device: str = "cpu", epochs: int | None = None) -> dict[str, object]:
     """Train one run the straightforward way; returns its alpha history, test MSE and timing."""
     cfg = config.resolved()
@@ -56,30 +86,16 @@ def train_plain(config: TrainConfig, device: str = "cpu", epochs: int | None = N
 
     model = build_vae(cfg.image_shape, cfg.latent_dim, cfg.seed).to(dev)
     alpha = torch.tensor(cfg.alpha0, device=dev, requires_grad=True)
-    reg = get_regulariser(cfg.regulariser)
-    model_opt = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    alpha_opt = torch.optim.Adam([alpha], lr=cfg.alpha_lr)
     history = [cfg.alpha0]
     start = time.perf_counter()
+    step = PlainStep(cfg, model, alpha)
     for _ in range(cfg.epochs if epochs is None else epochs):
         for x, _label in loader:
             x = x.to(dev)
             eps = torch.randn(x.shape[0], cfg.latent_dim, generator=noise_gen, device=dev)
             prior = torch.randn(x.shape[0], 2 * cfg.latent_dim, generator=noise_gen, device=dev)
             inputs = data.add_noise(x, cfg.noise, generator=noise_gen) if cfg.noise > 0 else x
-            logits, mu, logvar, z = model(inputs, eps)
-            div = reg.divergence(Inputs(mu, logvar, z, alpha, prior)).mean()
-            loss = reconstruction_loss(logits, x, cfg.reconstruction).mean() + cfg.weight * div
-            if not math.isfinite(loss.item()):
-                raise RuntimeError("loss is not finite")
-            model_opt.zero_grad()
-            alpha_opt.zero_grad()
-            loss.backward()
-            model_opt.step()
-            if reg.trainable_skew:
-                alpha_opt.step()
-            with torch.no_grad():
-                alpha.clamp_(0.0, 1.0)
+            step(inputs, x, eps, prior)
         history.append(alpha.item())
     seconds = time.perf_counter() - start
     return {"alpha_history": history, "train_seconds": seconds, "model": model}

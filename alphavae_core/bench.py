@@ -3,6 +3,8 @@
 * ``epoch``: one MNIST epoch, whole process with start-up, through the straightforward loop
   (:mod:`.baseline`: torchvision dataset -> DataLoader -> network -> two Adams) and through the
   training CLI (:mod:`.train`, the fast trainer), alternated ``--repeats`` times.
+* ``step``: milliseconds per training step at batch 64 and batch 1, fast trainer against the
+  straightforward step, alternating in one process (:func:`bench_step`).
 * ``grid``: aggregate images/s of the seven Table 1 regularisers trained together in one
   vectorised pass, against the same seven trained one at a time, on ``--grid-images`` images.
 
@@ -65,6 +67,56 @@ def bench_epoch(repeats: int, threads: int | None) -> list[dict]:
     return rows
 
 
+def bench_step(blocks: int, threads: int | None, batch_sizes: tuple[int, ...] = (64, 1)) -> list[dict]:
+    """Milliseconds per training step, in one process: the fast trainer against the straightforward
+    step (:class:`.baseline.PlainStep`: module forward, two ``torch.optim.Adam``) fed the same
+    in-memory batches, so the DataLoader plays no part. Blocks of 25 steps alternate between the
+    two and the medians are reported, which keeps a machine's drifting speed out of the ratio.
+    Batch 1 measures what a step costs beyond arithmetic (dispatch, autograd, kernel set-up)."""
+    if threads:
+        torch.set_num_threads(threads)
+    rows = []
+    for bsz in batch_sizes:
+        plain_ms, fast_ms = _step_times(bsz, blocks)
+        rows.append(
+            {"benchmark": "training_step_ms", "batch_size": bsz, "blocks": blocks, "plain_ms": plain_ms,
+             "fast_ms": fast_ms}
+        )  # fmt: skip
+    return rows
+
+
+def _step_times(bsz: int, blocks: int, steps: int = 25) -> tuple[float, float]:
+    import statistics
+
+    from . import data
+    from .baseline import PlainStep
+    from .model import build_vae
+    from .trainer import Trainer
+
+    cfg = TrainConfig(
+        regulariser="tdgjs", epochs=1, batch_size=bsz, subset=steps * bsz, test_subset=16, landscape_points=0
+    ).resolved()
+    trainer = Trainer([cfg], "cpu")  # one epoch = `steps` steps
+    images = data.to_float(data.load_images("mnist", "train", subset=steps * bsz))
+    plain = PlainStep(
+        cfg, build_vae(cfg.image_shape, cfg.latent_dim, 0), torch.tensor(0.5, requires_grad=True)
+    )
+    gen = torch.Generator().manual_seed(0)
+    times: dict[str, list[float]] = {"plain": [], "fast": []}
+    for b in range(blocks + 1):
+        for name in ("plain", "fast") if b % 2 == 0 else ("fast", "plain"):
+            start = time.perf_counter()
+            if name == "fast":
+                trainer.train_epoch(show_progress=False)
+            else:
+                for i in range(steps):
+                    x = images[i * bsz : (i + 1) * bsz]
+                    plain(x, x, torch.randn(bsz, 10, generator=gen), torch.randn(bsz, 20, generator=gen))
+            if b > 0:  # the first block of each is a warm-up
+                times[name].append((time.perf_counter() - start) / steps * 1e3)
+    return statistics.median(times["plain"]), statistics.median(times["fast"])
+
+
 def bench_grid(n_images: int, threads: int | None) -> list[dict]:
     """Seven Table 1 runs one at a time, then together: vectorised in one process, and as two
     single-thread submitit jobs (the grid runner's CPU strategy)."""
@@ -117,8 +169,9 @@ def _cpu_name() -> str:
 @cli_entry
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(prog="python -m alphavae_core.bench", description=__doc__)
-    p.add_argument("--what", default="epoch,grid", help="comma-separated: epoch, grid")
-    p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--what", default="epoch,step,grid", help="comma-separated: epoch, step, grid")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--blocks", type=int, default=20, help="alternating blocks of 25 steps (step)")
     p.add_argument("--grid-images", type=int, default=12800)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--out", type=Path, default=SPEED_TABLE)
@@ -128,9 +181,15 @@ def main(argv: list[str] | None = None) -> None:
         plain_epoch_main(args.threads)
         return
     what = set(args.what.split(","))
+    unknown = what - {"epoch", "step", "grid"}
+    if unknown:
+        raise ValueError(
+            f"--what: unknown benchmark {', '.join(sorted(unknown))}; choose from epoch, step, grid"
+        )
     rows = (bench_epoch(args.repeats, args.threads) if "epoch" in what else []) + (
-        bench_grid(args.grid_images, args.threads) if "grid" in what else []
+        bench_step(args.blocks, args.threads) if "step" in what else []
     )
+    rows += bench_grid(args.grid_images, args.threads) if "grid" in what else []
     machine = {
         "cpu": _cpu_name(),
         "cores": torch.get_num_threads() if args.threads is None else args.threads,
@@ -160,6 +219,17 @@ def epoch_summary(table: pd.DataFrame) -> pd.DataFrame:
     out = rows.groupby(["date", "cpu", "cores", "commit"], as_index=False)[["plain_s", "fast_s"]].median()
     out["speed_up"] = out.plain_s / out.fast_s
     return out.round({"plain_s": 1, "fast_s": 1, "speed_up": 2})
+
+
+def step_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Median milliseconds per training step, straightforward vs fast, per machine run and batch size."""
+    rows = table[table.get("benchmark", pd.Series(dtype=str)) == "training_step_ms"]
+    if rows.empty:
+        return pd.DataFrame()
+    out = rows[["date", "cpu", "cores", "commit", "batch_size", "plain_ms", "fast_ms"]].copy()
+    out["batch_size"] = out.batch_size.astype(int)
+    out["speed_up"] = out.plain_ms / out.fast_ms
+    return out.round({"plain_ms": 2, "fast_ms": 2, "speed_up": 2})
 
 
 def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
