@@ -64,10 +64,14 @@ def _same_shape(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:
         )
 
 
+def _broadcasts(shape_a: tuple[int, ...], shape_b: tuple[int, ...]) -> bool:
+    """Whether two shapes broadcast together. Checked here: ``torch.broadcast_shapes`` imports
+    sympy on first use, 0.4 s of every training process's start-up."""
+    return all(x == y or x == 1 or y == 1 for x, y in zip(reversed(shape_a), reversed(shape_b)))
+
+
 def _broadcastable(name_a: str, a: Tensor, name_b: str, b: Tensor) -> None:
-    try:
-        torch.broadcast_shapes(a.shape, b.shape)
-    except RuntimeError:
+    if not _broadcasts(a.shape, b.shape):
         raise ValueError(
             f"{name_a} and {name_b} have incompatible shapes {tuple(a.shape)} and {tuple(b.shape)}"
         ) from None
@@ -82,12 +86,8 @@ def _as_skew(alpha: float | Tensor, like: Tensor, validate: bool) -> Tensor:
     batch = like.shape[:-1]
     if alpha.numel() == 1 and alpha.dim() > len(batch):
         alpha = alpha.reshape(())  # a one-element skew acts as a scalar
-    try:  # alpha may add no batch dimensions of its own, only broadcast against mu's
-        torch.broadcast_shapes(alpha.shape, batch)
-        fits = alpha.dim() <= len(batch)
-    except RuntimeError:
-        fits = False
-    if not fits:
+    # alpha may add no batch dimensions of its own, only broadcast against mu's
+    if not (alpha.dim() <= len(batch) and _broadcasts(alpha.shape, batch)):
         raise ValueError(
             f"alpha of shape {tuple(alpha.shape)} does not broadcast to the batch shape {tuple(batch)} of mu"
         )

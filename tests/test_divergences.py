@@ -415,3 +415,17 @@ def test_alpha_shape_not_matching_batch_raises_value_error():
     mu, logvar = random_q((4, 4))
     with pytest.raises(ValueError, match=r"\(4, 4\)"):
         gjs_normal(mu, logvar, torch.full((4, 4), 0.5, dtype=F64))
+
+
+def test_shape_check_agrees_with_torch_broadcasting() -> None:
+    from alphavae_core.divergences import _broadcasts
+
+    shapes = [(), (1,), (3,), (2, 3), (2, 1), (1, 3), (4, 2, 3), (4, 1, 1), (5, 2, 3), (3, 2)]
+    for a in shapes:
+        for b in shapes:
+            try:
+                torch.broadcast_shapes(a, b)
+                expected = True
+            except RuntimeError:
+                expected = False
+            assert _broadcasts(a, b) == expected, (a, b)
