@@ -229,7 +229,7 @@ def step_summary(table: pd.DataFrame) -> pd.DataFrame:
     out = rows[["date", "cpu", "cores", "commit", "batch_size", "plain_ms", "fast_ms"]].copy()
     out["batch_size"] = out.batch_size.astype(int)
     out["speed_up"] = out.plain_ms / out.fast_ms
-    return out.round({"plain_ms": 2, "fast_ms": 2, "speed_up": 2})
+    return out.round({"plain_ms": 2, "fast_ms": 2, "speed_up": 2}).reset_index(drop=True)
 
 
 def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
@@ -240,4 +240,6 @@ def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
     cols = ["date", "cpu", "cores", "strategy", "alone_images_per_s", "together_images_per_s"]
     out = rows[[c for c in cols if c in rows.columns]].copy()
     out["speed_up"] = out.together_images_per_s / out.alone_images_per_s
-    return out.round({"alone_images_per_s": 0, "together_images_per_s": 0, "speed_up": 2})
+    return out.round({"alone_images_per_s": 0, "together_images_per_s": 0, "speed_up": 2}).reset_index(
+        drop=True
+    )
