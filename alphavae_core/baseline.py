@@ -87,8 +87,8 @@ def train_plain(config: TrainConfig, device: str = "cpu", epochs: int | None = N
     model = build_vae(cfg.image_shape, cfg.latent_dim, cfg.seed).to(dev)
     alpha = torch.tensor(cfg.alpha0, device=dev, requires_grad=True)
     history = [cfg.alpha0]
-    start = time.perf_counter()
     step = PlainStep(cfg, model, alpha)
+    start = time.perf_counter()
     for _ in range(cfg.epochs if epochs is None else epochs):
         for x, _label in loader:
             x = x.to(dev)

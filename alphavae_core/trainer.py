@@ -254,7 +254,7 @@ class Trainer:
         target = data.to_float(self.test_x[:n])
         x = target if self.cfg.noise == 0 else (target + self.test_noise[:n]).clamp(0.0, 1.0)
         params = {k: v[run] for k, v in self.params.items()}
-        logits, *_ = vae_forward(params, x)
+        logits, *_ = vae_forward(params, x, fast=self.fast_layers)
         return x.cpu(), torch.sigmoid(logits).cpu()
 
     # ----------------------------------------------------------------- checkpoints
