@@ -111,7 +111,8 @@ def _step_times(bsz: int, blocks: int, steps: int = 25) -> tuple[float, float]:
             else:
                 for i in range(steps):
                     x = images[i * bsz : (i + 1) * bsz]
-                    plain(x, x, torch.randn(bsz, 10, generator=gen), torch.randn(bsz, 20, generator=gen))
+                    d = cfg.latent_dim
+                    plain(x, x, torch.randn(bsz, d, generator=gen), torch.randn(bsz, 2 * d, generator=gen))
             if b > 0:  # the first block of each is a warm-up
                 times[name].append((time.perf_counter() - start) / steps * 1e3)
     return statistics.median(times["plain"]), statistics.median(times["fast"])
@@ -180,16 +181,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.plain_epoch:
         plain_epoch_main(args.threads)
         return
+    runners = {
+        "epoch": lambda: bench_epoch(args.repeats, args.threads),
+        "step": lambda: bench_step(args.blocks, args.threads),
+        "grid": lambda: bench_grid(args.grid_images, args.threads),
+    }
     what = set(args.what.split(","))
-    unknown = what - {"epoch", "step", "grid"}
+    unknown = what - runners.keys()
     if unknown:
         raise ValueError(
-            f"--what: unknown benchmark {', '.join(sorted(unknown))}; choose from epoch, step, grid"
+            f"--what: unknown benchmark {', '.join(sorted(unknown))}; choose from {', '.join(runners)}"
         )
-    rows = (bench_epoch(args.repeats, args.threads) if "epoch" in what else []) + (
-        bench_step(args.blocks, args.threads) if "step" in what else []
-    )
-    rows += bench_grid(args.grid_images, args.threads) if "grid" in what else []
+    rows = [row for name, run in runners.items() if name in what for row in run()]
     machine = {
         "cpu": _cpu_name(),
         "cores": torch.get_num_threads() if args.threads is None else args.threads,
@@ -211,9 +214,14 @@ def load_speed(path: Path = SPEED_TABLE) -> pd.DataFrame:
     return read_table(path)
 
 
+def _rows(table: pd.DataFrame, benchmark: str) -> pd.DataFrame:
+    """The rows of one benchmark (none if the table is empty or has no ``benchmark`` column)."""
+    return table[table.get("benchmark", pd.Series(dtype=str)) == benchmark]
+
+
 def epoch_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Median whole-process seconds of one MNIST epoch, plain loop vs fast trainer, per machine run."""
-    rows = table[table.get("benchmark", pd.Series(dtype=str)) == "mnist_epoch_whole_process"]
+    rows = _rows(table, "mnist_epoch_whole_process")
     if rows.empty:
         return pd.DataFrame()
     out = rows.groupby(["date", "cpu", "cores", "commit"], as_index=False)[["plain_s", "fast_s"]].median()
@@ -223,7 +231,7 @@ def epoch_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def step_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Median milliseconds per training step, straightforward vs fast, per machine run and batch size."""
-    rows = table[table.get("benchmark", pd.Series(dtype=str)) == "training_step_ms"]
+    rows = _rows(table, "training_step_ms")
     if rows.empty:
         return pd.DataFrame()
     out = rows[["date", "cpu", "cores", "commit", "batch_size", "plain_ms", "fast_ms"]].copy()
@@ -234,7 +242,7 @@ def step_summary(table: pd.DataFrame) -> pd.DataFrame:
 
 def grid_summary(table: pd.DataFrame) -> pd.DataFrame:
     """Aggregate images/s of the Table 1 grid, one at a time vs together, per machine run."""
-    rows = table[table.get("benchmark", pd.Series(dtype=str)) == "table1_grid_7_runs"]
+    rows = _rows(table, "table1_grid_7_runs")
     if rows.empty:
         return pd.DataFrame()
     cols = ["date", "cpu", "cores", "strategy", "alone_images_per_s", "together_images_per_s"]
