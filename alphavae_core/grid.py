@@ -1,8 +1,10 @@
 """Run a grid of VAE trainings, skipping what is already in the results: ``python -m alphavae_core.grid``.
 
-Runs that share data, architecture and schedule train together (see :mod:`.trainer`), in groups
-of ``--group-size``. Each finished group appends tidy rows to ``results/<preset>/benchmarks.csv``
-and its alpha histories and landscapes to ``benchmarks_histories.json`` (see :mod:`.results`).
+``--experiment`` picks the catalogue (:data:`.experiments.EXPERIMENTS`): ``benchmarks`` (chapter 4),
+``denoising`` (Figure 5) or ``rate_distortion`` (Figure 7). Runs that share data, architecture and
+schedule train together (see :mod:`.trainer`), in groups of ``--group-size``. Each finished group
+appends tidy rows to ``results/<preset>/<experiment>.csv`` and its alpha histories and landscapes
+to ``<experiment>_histories.json`` (see :mod:`.results`).
 
 Beyond one machine: ``--shard K/N`` takes every N-th run of the full grid, starting at the K-th,
 and writes to shard files that ``--merge`` folds into the main table without duplicate rows;
@@ -26,11 +28,10 @@ import torch
 
 from .config import TrainConfig, resolve_device
 from .errors import ArgumentParser, cli_entry
-from .experiments import CODE_VERSION, benchmark_configs
-from .losses import TABLE1_REGULARISERS
+from .experiments import CODE_VERSION, EXPERIMENTS
 from .paths import results_dir
 from .presets import PRESET_NAMES, check_preset
-from .results import KEY, append_rows, config_key, read_json, read_table, update_json
+from .results import KEY, append_rows, config_key, read_json, read_table, remove, update_json
 from .train import fit
 
 TABLE = "benchmarks"
@@ -48,6 +49,7 @@ ROW_CONFIG = (
     "noise",
     "subset",
 )
+METRICS = ("test_mse", "rate", "train_mse", "train_rate")
 
 
 def key_of(config: TrainConfig) -> str:
@@ -55,10 +57,10 @@ def key_of(config: TrainConfig) -> str:
     return config_key(config.resolved().to_dict(), CODE_VERSION)
 
 
-def table_paths(folder: Path, shard: tuple[int, int] = (1, 1)) -> tuple[Path, Path]:
+def table_paths(folder: Path, shard: tuple[int, int] = (1, 1), table: str = TABLE) -> tuple[Path, Path]:
     """The CSV table and the JSON histories a shard writes to (the main ones for 1/1)."""
     suffix = "" if shard == (1, 1) else f".shard-{shard[0]}-of-{shard[1]}"
-    return folder / f"{TABLE}{suffix}.csv", folder / f"{TABLE}_histories{suffix}.json"
+    return folder / f"{table}{suffix}.csv", folder / f"{table}_histories{suffix}.json"
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -78,25 +80,31 @@ def shard_of(configs: Sequence[TrainConfig], shard: tuple[int, int]) -> list[Tra
     return [c for i, c in enumerate(configs) if i % n == k - 1]
 
 
-def _histories_of(csv_path: Path) -> Path:
-    return csv_path.with_name(csv_path.name.replace(TABLE, f"{TABLE}_histories").replace(".csv", ".json"))
+def _histories_of(csv_path: Path, table: str) -> Path:
+    return csv_path.with_name(csv_path.name.replace(table, f"{table}_histories", 1).replace(".csv", ".json"))
 
 
-def known_keys(folder: Path) -> set[str]:
+def _table_files(folder: Path, table: str) -> list[Path]:
+    """The main and shard CSV files of ``table`` (not those of a table whose name merely starts alike)."""
+    main = folder / f"{table}.csv"
+    return ([main] if main.exists() else []) + sorted(folder.glob(f"{table}.shard-*.csv"))
+
+
+def known_keys(folder: Path, table: str = TABLE) -> set[str]:
     """Keys with a row AND a histories entry in the main or a shard table of ``folder`` (a run
     whose row or histories were lost, or set aside as corrupt, is not done)."""
     keys: set[str] = set()
-    for path in sorted(folder.glob(f"{TABLE}*.csv")):
-        table = read_table(path)
-        histories = read_json(_histories_of(path), default={})
-        if KEY in table.columns and isinstance(histories, dict):
-            keys |= set(table[KEY]) & set(histories)
+    for path in _table_files(folder, table):
+        rows = read_table(path)
+        histories = read_json(_histories_of(path, table), default={})
+        if KEY in rows.columns and isinstance(histories, dict):
+            keys |= set(rows[KEY]) & set(histories)
     return keys
 
 
-def pending(configs: Sequence[TrainConfig], folder: Path) -> list[TrainConfig]:
+def pending(configs: Sequence[TrainConfig], folder: Path, table: str = TABLE) -> list[TrainConfig]:
     """The runs of ``configs`` that have no results row yet."""
-    done = known_keys(folder)
+    done = known_keys(folder, table)
     return [c for c in configs if key_of(c) not in done]
 
 
@@ -115,8 +123,7 @@ def row_of(config: TrainConfig, metrics: dict[str, Any]) -> dict[str, Any]:
     cfg = config.resolved().to_dict()
     return {
         **{name: cfg[name] for name in ROW_CONFIG},
-        "test_mse": metrics["test_mse"],
-        "rate": metrics["rate"],
+        **{name: metrics[name] for name in METRICS},
         "alpha_final": metrics["alpha"],
         KEY: key_of(config),
         "code_version": CODE_VERSION,
@@ -139,6 +146,8 @@ def decode_images(encoded: dict[str, Any]) -> torch.Tensor:
 
 
 def _groups(configs: Sequence[TrainConfig], group_size: int) -> list[list[TrainConfig]]:
+    if group_size == 1:  # one at a time: keep the catalogue's order (whole seeds first)
+        return [[c] for c in configs]
     by_key: dict[tuple, list[TrainConfig]] = {}
     for c in configs:
         by_key.setdefault(c.group_key(), []).append(c)
@@ -152,6 +161,7 @@ def run_grid(
     group_size: int = 8,
     shard: tuple[int, int] = (1, 1),
     show_progress: bool = True,
+    table: str = TABLE,
 ) -> int:
     """Train the runs of ``shard`` that have no row in ``folder``; return how many were trained.
 
@@ -159,8 +169,8 @@ def run_grid(
     """
     if group_size <= 0:
         raise ValueError(f"--group-size must be positive, got {group_size}")
-    todo = pending(shard_of(configs, shard), folder)
-    csv_path, json_path = table_paths(folder, shard)
+    todo = pending(shard_of(configs, shard), folder, table)
+    csv_path, json_path = table_paths(folder, shard, table)
     for group in _groups(todo, group_size):
         keys = [key_of(c) for c in group]
         scratch = folder / "checkpoints" / hashlib.sha256("".join(keys).encode()).hexdigest()[:12]
@@ -180,18 +190,15 @@ def run_grid(
     return len(todo)
 
 
-def merge(folder: Path) -> pd.DataFrame:
+def merge(folder: Path, table: str = TABLE) -> pd.DataFrame:
     """Fold every shard table of ``folder`` into the main one (one row per key) and remove the shards."""
-    main_csv, main_json = table_paths(folder)
-    shards = sorted(p for p in folder.glob(f"{TABLE}.shard-*.csv"))
-    for csv_path in shards:
-        json_path = csv_path.with_name(
-            csv_path.name.replace(TABLE, f"{TABLE}_histories").replace(".csv", ".json")
-        )
+    main_csv, main_json = table_paths(folder, table=table)
+    for csv_path in sorted(folder.glob(f"{table}.shard-*.csv")):
+        json_path = _histories_of(csv_path, table)
         append_rows(main_csv, read_table(csv_path).to_dict("records"))
         update_json(main_json, read_json(json_path, default={}) or {})
-        csv_path.unlink()
-        json_path.unlink(missing_ok=True)
+        remove(csv_path)
+        remove(json_path)
     return read_table(main_csv)
 
 
@@ -202,12 +209,13 @@ def _run_shard(
     group_size: int,
     shard: tuple[int, int],
     threads: int | None,
+    table: str = TABLE,
 ) -> int:
     """Entry point of one submitted job (plain data in, so it pickles cleanly)."""
     if threads:
         torch.set_num_threads(threads)
     runs = [TrainConfig.from_dict(c) for c in configs]
-    return run_grid(runs, Path(folder), device, group_size, shard, show_progress=False)
+    return run_grid(runs, Path(folder), device, group_size, shard, show_progress=False, table=table)
 
 
 def submit(
@@ -221,6 +229,7 @@ def submit(
     gpus: int = 1,
     timeout_min: int = 24 * 60,
     threads: int | None = None,
+    table: str = TABLE,
 ) -> list[int]:
     """Run the grid as ``n_shards`` submitit jobs (SLURM, or local processes) and merge their rows."""
     import submitit
@@ -237,11 +246,11 @@ def submit(
         raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     plain = [c.to_dict() for c in configs]
     jobs = [
-        ex.submit(_run_shard, plain, str(folder), device, group_size, (k, n_shards), threads)
+        ex.submit(_run_shard, plain, str(folder), device, group_size, (k, n_shards), threads, table)
         for k in range(1, n_shards + 1)
     ]
     done = [job.result() for job in jobs]
-    merge(folder)
+    merge(folder, table)
     return done
 
 
@@ -251,11 +260,14 @@ def _csv(text: str | None) -> tuple[str, ...] | None:
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = ArgumentParser(prog="python -m alphavae_core.grid", description=__doc__)
+    p.add_argument("--experiment", default=TABLE, help=f"one of {', '.join(EXPERIMENTS)}")
     p.add_argument("--preset", default="cpu", help=f"one of {', '.join(PRESET_NAMES)}")
     p.add_argument("--datasets", default=None, help="comma-separated (default: the preset's)")
-    p.add_argument("--regularisers", default=",".join(TABLE1_REGULARISERS), help="comma-separated")
+    p.add_argument("--regularisers", default=None, help="comma-separated (default: the experiment's)")
     p.add_argument("--seeds", default=None, help="comma-separated (default: the preset's)")
-    p.add_argument("--no-figure1", action="store_true", help="skip the initial-alpha sweep of Figure 1")
+    p.add_argument(
+        "--no-figure1", action="store_true", help="benchmarks: skip the initial-alpha sweeps (Figures 1, 6)"
+    )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument(
         "--group-size",
@@ -282,17 +294,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     preset = check_preset(args.preset)
+    if args.experiment not in EXPERIMENTS:
+        raise ValueError(f"unknown experiment {args.experiment!r}; choose one of {', '.join(EXPERIMENTS)}")
+    table = args.experiment
     folder = args.out or results_dir(preset)
     if args.merge:
-        print(f"{len(merge(folder))} rows in {table_paths(folder)[0]}")
+        print(f"{len(merge(folder, table))} rows in {table_paths(folder, table=table)[0]}")
         return
     seeds = _csv(args.seeds)
-    configs = benchmark_configs(
+    extra = {"figure1": not args.no_figure1} if table == "benchmarks" else {}
+    configs = EXPERIMENTS[table](
         preset,
         datasets=_csv(args.datasets),
-        regularisers=_csv(args.regularisers) or TABLE1_REGULARISERS,
+        regularisers=_csv(args.regularisers),
         seeds=None if seeds is None else tuple(int(s) for s in seeds),
-        figure1=not args.no_figure1,
+        **extra,
     )
     if args.group_size is None:  # vectorised groups pay on a GPU; on CPU they measured slower (see bench)
         args.group_size = 16 if resolve_device(args.device).type == "cuda" else 1
@@ -301,12 +317,16 @@ def main(argv: list[str] | None = None) -> None:
             raise ValueError(f"--threads must be positive, got {args.threads}")
         torch.set_num_threads(args.threads)
     if args.list:
-        for c in pending(configs, folder):
-            print(f"{c.dataset} {c.regulariser} alpha0={c.alpha0} seed={c.seed} epochs={c.epochs}")
+        for c in pending(configs, folder, table):
+            print(
+                f"{c.dataset} {c.regulariser} alpha0={c.alpha0} weight={c.weight} noise={c.noise} "
+                f"seed={c.seed} epochs={c.epochs}"
+            )
         return
     if args.executor == "inline":
-        n = run_grid(configs, folder, args.device, args.group_size, parse_shard(args.shard), not args.quiet)
-        print(f"trained {n} runs; results in {table_paths(folder, parse_shard(args.shard))[0]}")
+        shard = parse_shard(args.shard)
+        n = run_grid(configs, folder, args.device, args.group_size, shard, not args.quiet, table)
+        print(f"trained {n} runs; results in {table_paths(folder, shard, table)[0]}")
     else:
         if args.shards <= 0:
             raise ValueError(f"--shards must be positive, got {args.shards}")
@@ -320,8 +340,11 @@ def main(argv: list[str] | None = None) -> None:
             args.partition,
             args.gpus,
             threads=args.threads,
+            table=table,
         )
-        print(f"trained {sum(counts)} runs in {args.shards} jobs; results in {table_paths(folder)[0]}")
+        print(
+            f"trained {sum(counts)} runs in {args.shards} jobs; results in {table_paths(folder, table=table)[0]}"
+        )
 
 
 if __name__ == "__main__":

@@ -6,7 +6,9 @@
 * ``results/<preset>/<experiment>_<what>.json``: bulky per-run data (alpha histories,
   landscapes), a mapping from ``config_key`` to a value.
 
-Writes are atomic (temporary file, then rename). A table that cannot be parsed, or whose rows
+Writes are atomic (temporary file, then rename), and every read-modify-write of a table or a
+sidecar holds a lock file beside it (``.<name>.lock``), so two processes writing to one results
+folder never drop each other's rows. A table that cannot be parsed, or whose rows
 lack their key, is moved aside (``<name>.corrupt``) with a warning and treated as missing, never
 silently used; so is a JSON sidecar that does not parse. Readers select rows by the keys of the
 configurations they want, so rows of other settings or code versions are never shown.
@@ -24,6 +26,8 @@ import warnings
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from filelock import FileLock
 
 if TYPE_CHECKING:  # imported where used: pandas adds 0.15 s to every training process's start
     import pandas as pd
@@ -83,6 +87,19 @@ def _atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
+def _lock(path: Path) -> FileLock:
+    """The lock every writer of ``path`` holds while it reads, merges and replaces the file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return FileLock(path.with_name(f".{path.name}.lock"))
+
+
+def remove(path: str | Path) -> None:
+    """Delete a results file (a merged shard) and its lock file."""
+    path = Path(path)
+    path.unlink(missing_ok=True)
+    path.with_name(f".{path.name}.lock").unlink(missing_ok=True)
+
+
 def _set_aside(path: Path, reason: str) -> None:
     bad = path.with_name(path.name + ".corrupt")
     os.replace(path, bad)
@@ -130,11 +147,12 @@ def append_rows(path: str | Path, rows: Iterable[Mapping[str, Any]]) -> pd.DataF
         return read_table(path)
     if KEY not in new.columns:
         raise ValueError(f"every results row needs a {KEY!r} column")
-    old = read_table(path)
-    if not old.empty:
-        old = old[~old[KEY].isin(new[KEY])]
-        new = pd.concat([old, new], ignore_index=True)
-    _atomic_write_text(path, new.to_csv(index=False))
+    with _lock(path):
+        old = read_table(path)
+        if not old.empty:
+            old = old[~old[KEY].isin(new[KEY])]
+            new = pd.concat([old, new], ignore_index=True)
+        _atomic_write_text(path, new.to_csv(index=False))
     return new
 
 
@@ -163,11 +181,12 @@ def read_json(path: str | Path, default: Any = None) -> Any:
 
 def update_json(path: str | Path, entries: Mapping[str, Any]) -> dict[str, Any]:
     """Merge ``entries`` into a JSON mapping on disk (atomically) and return the result."""
-    found = read_json(path, default={})
-    if not isinstance(found, Mapping):  # valid JSON, but not the mapping from key to value it must be
-        _set_aside(Path(path), f"a JSON {type(found).__name__}, not a mapping")
-        found = {}
-    merged = dict(found)
-    merged.update(entries)
-    write_json(path, merged)
+    with _lock(Path(path)):
+        found = read_json(path, default={})
+        if not isinstance(found, Mapping):  # valid JSON, but not the mapping from key to value it must be
+            _set_aside(Path(path), f"a JSON {type(found).__name__}, not a mapping")
+            found = {}
+        merged = dict(found)
+        merged.update(entries)
+        write_json(path, merged)
     return merged
