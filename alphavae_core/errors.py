@@ -1,6 +1,6 @@
 """User-facing errors: one clear line, no traceback, exit code 2 on the command line.
 
-Exit codes of every ``python -m alphavae_core.<command>``: 0 done, 2 a mistake the user can fix
+Exit codes of every ``alphavae <command>``: 0 done, 2 a mistake the user can fix
 (bad argument, missing or corrupt data), 3 training diverged (``train``), 1 an operating-system
 failure (disk full, permission denied), 130 interrupted (Ctrl-C). Each prints one line.
 """

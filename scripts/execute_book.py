@@ -20,7 +20,7 @@ import papermill
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from alphavae_core.presets import PRESET_NAMES  # noqa: E402
+from alphavae_core.experiments.presets import PRESET_NAMES  # noqa: E402
 
 BOOK = REPO / "book"
 STAGED = ("_config.yml", "_toc.yml")

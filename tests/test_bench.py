@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from alphavae_core import bench
+from alphavae_core.experiments import bench
 
 
 def test_step_benchmark_runs_both_paths(data_root, one_thread) -> None:

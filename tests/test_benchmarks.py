@@ -14,12 +14,14 @@ import numpy as np
 import pytest
 import torch
 
-from alphavae_core import benchmarks as b
+from alphavae_core.chapters import benchmarks as b
+from alphavae_core.chapters.skew_optimisation import alpha_star_eq16 as eq16_from_moments
 from alphavae_core.divergences import gjs_normal, kl_normal
-from alphavae_core.experiments import SCALES, benchmark_configs
-from alphavae_core.grid import encode_images, key_of, table_paths
-from alphavae_core.results import KEY, append_rows, write_json
-from alphavae_core.skew import alpha_star_eq16 as eq16_from_moments
+from alphavae_core.experiments.catalogue import benchmark_configs
+from alphavae_core.experiments.grid import encode_images, key_of, table_paths
+from alphavae_core.experiments.presets import SCALES
+from alphavae_core.experiments.results import KEY, append_rows, write_json
+from alphavae_core.losses import TABLE1_REGULARISERS
 
 SEEDS = (0, 1, 2)
 BASE = {"beta": 30.0, "mmd": 32.0, "kl": 25.0, "gjs": 24.0, "dgjs": 22.0, "tgjs": 21.0, "tdgjs": 20.0}
@@ -122,13 +124,13 @@ def test_missing_runs_and_status_name_them_and_the_command(cpu_results) -> None:
     assert (lost["dataset"] == "fashion").sum() == 21 + 16  # Table 1 and the Figure 6 sweep
     text = b.status_text(settings, rows)
     assert "Fashion-MNIST: 21 Table 1 runs" in text and "MNIST: 1 Table 1 runs (kl)" in text
-    assert "python -m alphavae_core.grid --preset cpu --datasets mnist,fashion" in text
+    assert "alphavae grid --preset cpu --datasets mnist,fashion" in text
     status = b.status_table(settings, rows)
     assert status.loc["MNIST", "status"] == "1 missing"
     assert status.loc["Fashion-MNIST", "runs found"] == 0
     assert status.loc["dSprites", "status"] == "optional, not computed"
     assert status.loc["Chairs", "status"].startswith("needs the dataset")
-    assert status.loc["Chairs", "command"] == "python -m alphavae_core.grid --preset paper --datasets chairs"
+    assert status.loc["Chairs", "command"] == "alphavae grid --preset paper --datasets chairs"
 
 
 def test_status_of_a_complete_preset(tmp_path) -> None:
@@ -248,7 +250,7 @@ def test_paired_wins_alpha_track_and_settings_tables(cpu_results) -> None:
     assert track["learnt α"].tolist() == pytest.approx(np.linspace(0.5, 0.3, 4)[1:], abs=1e-3)
     assert b.alpha_vs_eq16(rows, histories, "fashion").empty
     regs = b.regulariser_table()
-    assert list(regs.index) == list(b.TABLE1_REGULARISERS) and regs.loc["beta", "weight"] == "4"
+    assert list(regs.index) == list(TABLE1_REGULARISERS) and regs.loc["beta", "weight"] == "4"
     assert regs.loc["tdgjs", "skew α"] == "learnt, from 0.5" and regs.loc["kl", "skew α"] == "-"
     travel = b.alpha_travel(settings)
     scale = SCALES["cpu"]

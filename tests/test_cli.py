@@ -10,9 +10,9 @@ from urllib.error import URLError
 import pytest
 import torchvision.datasets as tvd
 
-from alphavae_core import grid, train
 from alphavae_core.config import TrainConfig
-from alphavae_core.results import read_json, read_table
+from alphavae_core.experiments import grid, train
+from alphavae_core.experiments.results import read_json, read_table
 
 TINY_ARGS = ["--subset", "64", "--test-subset", "32", "--batch-size", "32", "--epochs", "1", "--quiet"]
 
@@ -61,7 +61,7 @@ def test_train_cli_writes_metrics_and_is_deterministic(data_root, tmp_path) -> N
     outputs = []
     for name in ("a", "b"):
         result = subprocess.run(
-            [sys.executable, "-m", "alphavae_core.train", *argv, "--out", str(tmp_path / name)],
+            [sys.executable, "-m", "alphavae_core", "train", *argv, "--out", str(tmp_path / name)],
             capture_output=True,
             text=True,
             check=True,

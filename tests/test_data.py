@@ -16,7 +16,8 @@ from fixture_folders import make_celeba, make_chairs
 from PIL import Image
 
 from alphavae_core import data
-from alphavae_core.dsprites import (
+from alphavae_core.data import images
+from alphavae_core.data.dsprites import (
     FACTOR_SIZES,
     N_IMAGES,
     NPZ_NAME,
@@ -39,6 +40,13 @@ def _fresh_cache():
     data.clear_cache()
 
 
+def _copy_gz(src: Path, dst: Path) -> None:
+    """Copy only the ``.gz`` files of a raw folder (the shared folder may also hold uncompressed ones)."""
+    dst.mkdir(parents=True)
+    for f in src.glob("*.gz"):
+        shutil.copy(f, dst / f.name)
+
+
 def _read_idx_gz(path: Path) -> np.ndarray:
     """An independent idx reader: (N, 28, 28) uint8 from a .gz file."""
     buf = gzip.decompress(path.read_bytes())
@@ -52,7 +60,7 @@ def gz_root(tmp_path_factory) -> Path:
         pytest.skip("no ../shared/data")
     root = tmp_path_factory.mktemp("data")
     for folder in ("MNIST", "FashionMNIST"):
-        shutil.copytree(SHARED / folder, root / folder)
+        _copy_gz(SHARED / folder / "raw", root / folder / "raw")
     return root
 
 
@@ -130,8 +138,8 @@ def test_env_variable_sets_the_default_root(gz_root, monkeypatch):
 @needs_shared
 def test_read_only_root_is_read_in_memory(tmp_path, monkeypatch):
     raw = tmp_path / "MNIST" / "raw"
-    shutil.copytree(SHARED / "MNIST" / "raw", raw)
-    monkeypatch.setattr(data, "_writable", lambda folder: False)
+    _copy_gz(SHARED / "MNIST" / "raw", raw)
+    monkeypatch.setattr(images, "_writable", lambda folder: False)
     test = data.load_images("mnist", "test", root=tmp_path)
     assert not (raw / "t10k-images-idx3-ubyte").exists()  # nothing written
     raw28 = _read_idx_gz(raw / "t10k-images-idx3-ubyte.gz")
@@ -179,7 +187,7 @@ def test_wrong_md5_is_named(tmp_path):
 @needs_shared
 def test_truncated_gz_is_named(tmp_path):
     raw = tmp_path / "MNIST" / "raw"
-    shutil.copytree(SHARED / "MNIST" / "raw", raw)
+    _copy_gz(SHARED / "MNIST" / "raw", raw)
     gz = raw / "t10k-images-idx3-ubyte.gz"
     gz.write_bytes(gz.read_bytes()[:5000])
     with pytest.raises(UserError, match="truncated or corrupt") as err:

@@ -10,6 +10,7 @@ import pytest
 import torch
 from scipy import integrate
 
+from alphavae_core.chapters.divergences.montecarlo import mc_gjs_mvn, mc_gjs_normal, mc_kl_mvn, mc_kl_normal
 from alphavae_core.divergences import (
     check_alpha,
     geometric_mean_mvn,
@@ -20,7 +21,6 @@ from alphavae_core.divergences import (
     kl_mvn,
     kl_normal,
 )
-from alphavae_core.montecarlo import mc_gjs_mvn, mc_gjs_normal, mc_kl_mvn, mc_kl_normal
 
 F64 = torch.float64
 

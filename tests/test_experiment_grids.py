@@ -7,16 +7,16 @@ import multiprocessing as mp
 import pytest
 import torch
 
-from alphavae_core import grid
 from alphavae_core.config import TrainConfig
-from alphavae_core.experiments import (
+from alphavae_core.experiments import grid
+from alphavae_core.experiments.catalogue import (
     DENOISING_REGULARISERS,
-    SCALES,
     benchmark_configs,
     denoising_configs,
     rate_distortion_configs,
 )
-from alphavae_core.results import KEY, append_rows, read_json, read_table, update_json
+from alphavae_core.experiments.presets import SCALES
+from alphavae_core.experiments.results import KEY, append_rows, read_json, read_table, update_json
 from alphavae_core.trainer import Trainer
 
 

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 import torch
 
-from alphavae_core.divergences import gjs_normal, kl_normal
-from alphavae_core.explore import (
+from alphavae_core.chapters.divergences.explorer import (
     SETTINGS,
     alpha_animation,
     alpha_explorer,
@@ -19,7 +18,8 @@ from alphavae_core.explore import (
     draw_alpha_panel,
     plot_divergence_vs_alpha,
 )
-from alphavae_core.presets import PRESET_NAMES, select
+from alphavae_core.divergences import gjs_normal, kl_normal
+from alphavae_core.experiments.presets import PRESET_NAMES, select
 
 MAX_HTML_BYTES = 800_000
 

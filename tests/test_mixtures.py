@@ -11,9 +11,8 @@ import pytest
 import torch
 from scipy.stats import multivariate_normal
 
-from alphavae_core import mixture_fit, results
-from alphavae_core.divergences import gjs_mvn
-from alphavae_core.mixture_fit import (
+from alphavae_core.chapters.synthetic_mixtures import (
+    analysis,
     configs,
     fit_gaussian,
     load_figure2,
@@ -21,7 +20,8 @@ from alphavae_core.mixture_fit import (
     run_figure2,
     summarise,
 )
-from alphavae_core.mixtures import (
+from alphavae_core.chapters.synthetic_mixtures import fit as mixture_fit
+from alphavae_core.chapters.synthetic_mixtures.distributions import (
     DTYPE,
     Gaussian,
     GaussianFit,
@@ -33,6 +33,8 @@ from alphavae_core.mixtures import (
     quadrature_terms,
     released_script_objective,
 )
+from alphavae_core.divergences import gjs_mvn
+from alphavae_core.experiments import results
 
 ALPHAS = (0.0, 0.3, 0.7, 1.0)
 
@@ -312,16 +314,16 @@ def test_results_are_written_reread_and_only_missing_rows_computed(tmp_path, mon
 
     summary = summarise(table, "a")
     assert set(summary.columns) == {"objective", "n_components", "mean", "std", "count"}
-    assert list(mixture_fit.skew_table(table, "b").columns) == ["dual", "primal"]
-    assert mixture_fit.dual_trend(table, "b").startswith("from ")
+    assert list(analysis.skew_table(table, "b").columns) == ["dual", "primal"]
+    assert analysis.dual_trend(table, "b").startswith("from ")
 
 
 def test_load_figure2_reports_missing_runs_without_training(tmp_path, monkeypatch) -> None:
-    monkeypatch.setattr(mixture_fit, "results_dir", lambda preset: tmp_path)
+    monkeypatch.setattr(analysis, "results_dir", lambda preset: tmp_path)
     monkeypatch.setitem(mixture_fit.SETTINGS, "cpu", TINY)
     real_run_one = mixture_fit.run_one
     monkeypatch.setattr(mixture_fit, "run_one", lambda c: pytest.fail("trained at the cpu preset"))
-    with pytest.raises(ValueError, match="python -m alphavae_core.mixtures --preset cpu"):
+    with pytest.raises(ValueError, match="alphavae mixtures --preset cpu"):
         load_figure2("cpu")
     # some runs finished: they are shown and the rest counted, still without training
     monkeypatch.setattr(mixture_fit, "run_one", real_run_one)
@@ -333,6 +335,8 @@ def test_load_figure2_reports_missing_runs_without_training(tmp_path, monkeypatc
 
 def test_cli_rejects_an_unknown_preset() -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "alphavae_core.mixtures", "--preset", "huge"], capture_output=True, text=True
+        [sys.executable, "-m", "alphavae_core", "mixtures", "--preset", "huge"],
+        capture_output=True,
+        text=True,
     )
     assert out.returncode == 2 and "unknown preset 'huge'" in out.stderr

@@ -9,7 +9,7 @@ import pytest
 import torch
 from scipy import integrate
 
-from alphavae_core.montecarlo import (
+from alphavae_core.chapters.divergences.montecarlo import (
     SETTINGS,
     closed_form_vs_mc,
     mc_gjs_mvn,
@@ -18,7 +18,7 @@ from alphavae_core.montecarlo import (
     mc_kl_mvn,
     mc_kl_normal,
 )
-from alphavae_core.presets import PRESET_NAMES, select
+from alphavae_core.experiments.presets import PRESET_NAMES, select
 
 F64 = torch.float64
 

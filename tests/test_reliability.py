@@ -28,11 +28,13 @@ import numpy as np
 import pytest
 import torch
 
-from alphavae_core import data, grid, mixture_fit, presets, results, train
+from alphavae_core import data
 from alphavae_core import divergences as div
+from alphavae_core.chapters.synthetic_mixtures import fit as mixture_fit
 from alphavae_core.config import TrainConfig, resolve_device
-from alphavae_core.dsprites import NPZ_NAME
+from alphavae_core.data.dsprites import NPZ_NAME
 from alphavae_core.errors import UserError
+from alphavae_core.experiments import grid, presets, results, train
 from alphavae_core.trainer import Trainer
 
 # One small run, as command-line arguments and as the configuration they resolve to.
@@ -65,7 +67,7 @@ def save_then_pause(self, path):
     if self.epoch == 1:
         time.sleep(600)
 trainer.Trainer.save_checkpoint = save_then_pause
-from alphavae_core.train import main
+from alphavae_core.experiments.train import main
 main(sys.argv[1:])
 """
 
@@ -75,7 +77,17 @@ def _env(data_root: Path) -> dict[str, str]:
 
 
 def _train_cli(out: Path, *extra: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "alphavae_core.train", *RUN_ARGS, *ONE_THREAD, "--out", str(out), *extra]
+    command = [
+        sys.executable,
+        "-m",
+        "alphavae_core",
+        "train",
+        *RUN_ARGS,
+        *ONE_THREAD,
+        "--out",
+        str(out),
+        *extra,
+    ]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
 
@@ -562,7 +574,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(main, argv, message, tmp_path, cap
 )
 def test_real_command_line_prints_one_line_not_a_traceback(module, argv, message, tmp_path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", f"alphavae_core.{module}", *argv],
+        [sys.executable, "-m", "alphavae_core", module, *argv],
         cwd=tmp_path,
         capture_output=True,
         text=True,

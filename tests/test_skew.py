@@ -1,4 +1,4 @@
-"""Propositions 1-2 (alphavae_core.skew) against independent computations."""
+"""Propositions 1-2 (alphavae_core.chapters.skew_optimisation) against independent computations."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ import pytest
 import torch
 from scipy import integrate
 
-from alphavae_core import skew, skew_explore
+from alphavae_core.chapters import skew_optimisation as skew
+from alphavae_core.chapters.skew_optimisation import explorer as skew_explore
 from alphavae_core.divergences import gjs_mvn, gjs_normal, log_normal_density
 
 F64 = torch.float64

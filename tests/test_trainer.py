@@ -10,12 +10,12 @@ import torch
 import torch.nn.functional as F
 
 from alphavae_core.adam import Adam
-from alphavae_core.baseline import train_plain
 from alphavae_core.config import TrainConfig
 from alphavae_core.data import DATASETS
+from alphavae_core.experiments.baseline import train_plain
+from alphavae_core.experiments.train import fit
 from alphavae_core.losses import REGULARISERS, TABLE1_REGULARISERS, get_regulariser, mmd, reconstruction_loss
 from alphavae_core.model import VAE, FastConvTranspose, build_vae, vae_forward
-from alphavae_core.train import fit
 from alphavae_core.trainer import Trainer, TrainingDiverged
 
 TINY = dict(epochs=1, subset=96, test_subset=64, batch_size=32, landscape_images=16, landscape_points=5)

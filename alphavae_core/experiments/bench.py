@@ -1,4 +1,4 @@
-"""Speed benchmarks, side by side in one run: ``python -m alphavae_core.bench``.
+"""Speed benchmarks, side by side in one run: ``alphavae bench``.
 
 * ``epoch``: one MNIST epoch, whole process with start-up, through the straightforward loop
   (:mod:`.baseline`: torchvision dataset -> DataLoader -> network -> two Adams) and through the
@@ -25,12 +25,12 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from .config import TrainConfig
-from .errors import cli_entry
-from .losses import TABLE1_REGULARISERS
-from .paths import REPO_ROOT
-from .results import append_rows, config_key, provenance, read_table
-from .train import fit
+from alphavae_core.config import TrainConfig
+from alphavae_core.errors import ArgumentParser, cli_entry
+from alphavae_core.experiments.results import append_rows, config_key, provenance, read_table
+from alphavae_core.experiments.train import fit
+from alphavae_core.losses import TABLE1_REGULARISERS
+from alphavae_core.paths import REPO_ROOT
 
 SPEED_TABLE = REPO_ROOT / "results" / "speed" / "speed.csv"
 BENCH_VERSION = "bench-1"
@@ -44,7 +44,7 @@ def _whole_process(argv: list[str]) -> float:
 
 def plain_epoch_main(threads: int | None) -> None:
     """One MNIST epoch of the straightforward loop (run in its own process by :func:`bench_epoch`)."""
-    from .baseline import train_plain
+    from alphavae_core.experiments.baseline import train_plain
 
     if threads:
         torch.set_num_threads(threads)
@@ -56,9 +56,9 @@ def bench_epoch(repeats: int, threads: int | None) -> list[dict]:
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(repeats):
-            plain = _whole_process(["-m", "alphavae_core.bench", "--plain-epoch", *thread_args])
+            plain = _whole_process(["-m", "alphavae_core", "bench", "--plain-epoch", *thread_args])
             fast = _whole_process(
-                ["-m", "alphavae_core.train", "--regulariser", "tdgjs", "--epochs", "1", "--quiet",
+                ["-m", "alphavae_core", "train", "--regulariser", "tdgjs", "--epochs", "1", "--quiet",
                  "--out", f"{tmp}/run{r}", *thread_args]
             )  # fmt: skip
             rows.append(
@@ -88,10 +88,10 @@ def bench_step(blocks: int, threads: int | None, batch_sizes: tuple[int, ...] = 
 def _step_times(bsz: int, blocks: int, steps: int = 25) -> tuple[float, float]:
     import statistics
 
-    from . import data
-    from .baseline import PlainStep
-    from .model import build_vae
-    from .trainer import Trainer
+    from alphavae_core import data
+    from alphavae_core.experiments.baseline import PlainStep
+    from alphavae_core.model import build_vae
+    from alphavae_core.trainer import Trainer
 
     cfg = TrainConfig(
         regulariser="tdgjs", epochs=1, batch_size=bsz, subset=steps * bsz, test_subset=16, landscape_points=0
@@ -121,7 +121,7 @@ def _step_times(bsz: int, blocks: int, steps: int = 25) -> tuple[float, float]:
 def bench_grid(n_images: int, threads: int | None) -> list[dict]:
     """Seven Table 1 runs one at a time, then together: vectorised in one process, and as two
     single-thread submitit jobs (the grid runner's CPU strategy)."""
-    from .grid import submit
+    from alphavae_core.experiments.grid import submit
 
     if threads:
         torch.set_num_threads(threads)
@@ -168,8 +168,8 @@ def _cpu_name() -> str:
 
 
 @cli_entry
-def main(argv: list[str] | None = None) -> None:
-    p = argparse.ArgumentParser(prog="python -m alphavae_core.bench", description=__doc__)
+def main(argv: list[str] | None = None, prog: str = "alphavae bench") -> None:
+    p = ArgumentParser(prog=prog, description=__doc__)
     p.add_argument("--what", default="epoch,step,grid", help="comma-separated: epoch, step, grid")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--blocks", type=int, default=20, help="alternating blocks of 25 steps (step)")
@@ -203,10 +203,6 @@ def main(argv: list[str] | None = None) -> None:
         row["config_key"] = config_key({k: v for k, v in row.items() if k != "date"}, BENCH_VERSION)
         print({k: round(v, 2) if isinstance(v, float) else v for k, v in row.items()})
     append_rows(args.out, rows)
-
-
-if __name__ == "__main__":
-    main()
 
 
 def load_speed(path: Path = SPEED_TABLE) -> pd.DataFrame:

@@ -18,8 +18,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from .divergences import geometric_mean_normal, gjs_normal, kl_normal
-from .plotting import DENSITY_COLOURS, PALETTE, frame_animation, label, live_panels, new_figure
+from alphavae_core.divergences import geometric_mean_normal, gjs_normal, kl_normal
+from alphavae_core.plotting import DENSITY_COLOURS, PALETTE, frame_animation, label, live_panels, new_figure
 
 __all__ = [
     "SETTINGS",

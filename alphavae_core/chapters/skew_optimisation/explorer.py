@@ -1,13 +1,13 @@
 """Chapter 2's figures and explorer: the skew landscape of q = N(m 1, e^s I) and its minimum.
 
 One drawing function, :func:`draw_skew_panel`, serves both front ends (as in chapter 1's
-:mod:`alphavae_core.explore`):
+:mod:`alphavae_core.chapters.divergences.explorer`):
 
 * :func:`skew_explorer` — ipywidgets sliders (mean m, log-variance s, dimension d) for a live kernel;
 * :func:`skew_animation` — a kernel-free ``FuncAnimation.to_jshtml`` page whose frame slider sweeps
   q's mean, for the static HTML book.
 
-The ``plot_*`` functions draw the chapter's static figures from :mod:`alphavae_core.skew` results.
+The ``plot_*`` functions draw the chapter's static figures from :mod:`.landscape`, :mod:`.descent` and :mod:`.sweeps` results.
 
 In the explorer, the left panel shows the exact primal JS^Galpha (``gjs_normal``) and equation 18's approximation, with the
 exact minimiser and equation 16 marked. Right panel: the exact dual with its minimiser, and
@@ -23,8 +23,20 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from . import skew
-from .plotting import PALETTE, frame_animation, live_panels, new_figure
+from alphavae_core.chapters.skew_optimisation.descent import (
+    gd_trajectory,
+    prop2_bound,
+    suboptimality,
+)
+from alphavae_core.chapters.skew_optimisation.landscape import (
+    alpha_star_eq16,
+    approx_landscape,
+    curvature,
+    exact_alpha_star,
+    kl_directions,
+    landscape,
+)
+from alphavae_core.plotting import PALETTE, frame_animation, live_panels, new_figure
 
 __all__ = [
     "draw_skew_panel",
@@ -56,12 +68,12 @@ def skew_curves(mean: float, logvar: float, dim: int = 1) -> dict[str, np.ndarra
     alphas = torch.linspace(0.0, 1.0, N_ALPHA, dtype=torch.float64)
     return {
         "alpha": alphas.numpy(),
-        "primal": skew.landscape(mu, lv, alphas).numpy(),
-        "approx": skew.approx_landscape(mu, lv, alphas).numpy(),
-        "dual": skew.landscape(mu, lv, alphas, dual=True).numpy(),
-        "eq16": float(skew.alpha_star_eq16(mu, lv)),
-        "exact_primal": float(skew.exact_alpha_star(mu, lv)),
-        "exact_dual": float(skew.exact_alpha_star(mu, lv, dual=True)),
+        "primal": landscape(mu, lv, alphas).numpy(),
+        "approx": approx_landscape(mu, lv, alphas).numpy(),
+        "dual": landscape(mu, lv, alphas, dual=True).numpy(),
+        "eq16": float(alpha_star_eq16(mu, lv)),
+        "exact_primal": float(exact_alpha_star(mu, lv)),
+        "exact_dual": float(exact_alpha_star(mu, lv, dual=True)),
     }
 
 
@@ -220,10 +232,10 @@ def plot_curvature(examples: dict[str, tuple[float, float]], n_alpha: int = 201,
     for (name, (mean, logvar)), col in zip(examples.items(), _example_colours(len(examples)), strict=True):
         mu = torch.tensor([float(mean)], dtype=torch.float64)
         lv = torch.tensor([float(logvar)], dtype=torch.float64)
-        fwd, rev = skew.kl_directions(mu, lv)
+        fwd, rev = kl_directions(mu, lv)
         lam = float(2 * (fwd + rev))
         for ax, dual in ((axes[0], False), (axes[1], True)):
-            ax.plot(alphas, skew.curvature(mu, lv, alphas, dual=dual) / lam, color=col, label=name)
+            ax.plot(alphas, curvature(mu, lv, alphas, dual=dual) / lam, color=col, label=name)
     for ax, title in zip(axes, ("primal", "dual"), strict=True):
         ax.axhline(1.0, color="0.3", ls="--", lw=1)
         ax.set(yscale="log", xlabel=r"$\alpha$", title=title)
@@ -241,18 +253,18 @@ def plot_gd(mu, logvar, starts, steps: int, axes=None, title: str = ""):
     if axes is None:
         _, axes = new_figure(ncols=2, width=8.0, height=3.0)
     steps_axis = np.arange(steps + 1)
-    exact = skew.gd_trajectory(mu, logvar, starts, steps)
-    approx = skew.gd_trajectory(mu, logvar, starts, steps, objective="approx")
-    star = skew.exact_alpha_star(mu, logvar)
-    gap = skew.suboptimality(mu, logvar, exact)
-    bound = skew.prop2_bound(mu, logvar, starts, star, steps)
+    exact = gd_trajectory(mu, logvar, starts, steps)
+    approx = gd_trajectory(mu, logvar, starts, steps, objective="approx")
+    star = exact_alpha_star(mu, logvar)
+    gap = suboptimality(mu, logvar, exact)
+    bound = prop2_bound(mu, logvar, starts, star, steps)
     for i, col in enumerate(_example_colours(len(starts))):
         axes[0].plot(steps_axis, exact[:, i], color=col, marker=".", label=rf"$\alpha_1$={starts[i]:g}")
         axes[0].plot(steps_axis, approx[:, i], color=col, ls="--", lw=1)
         axes[1].semilogy(steps_axis, gap[:, i].clamp(min=1e-17), color=col, marker=".")
         axes[1].semilogy(steps_axis, bound[:, i], color=col, ls=":")
     axes[0].axhline(float(star), color="0.2", lw=1)
-    axes[0].axhline(float(skew.alpha_star_eq16(mu, logvar)), color="0.2", ls="--", lw=1)
+    axes[0].axhline(float(alpha_star_eq16(mu, logvar)), color="0.2", ls="--", lw=1)
     axes[0].set(xlabel="step $T$", ylabel=r"$\alpha_T$", ylim=(-0.03, 1.03), title=title)
     axes[0].legend(fontsize="x-small")
     axes[1].set(xlabel="step $T$", ylabel=r"$f(\alpha_T) - f(\alpha^*)$", ylim=(1e-17, None))
@@ -263,7 +275,7 @@ def plot_gd(mu, logvar, starts, steps: int, axes=None, title: str = ""):
 def plot_adam(traj, rates, star: float, eq16: float, axes=None):
     """Adam on the skew: alpha_t for each learning rate (one panel each), exact alpha* and eq. 16 marked.
 
-    ``traj`` is :func:`alphavae_core.skew.adam_trajectory`'s ``(steps + 1, n_rates, n_starts)``.
+    ``traj`` is :func:`alphavae_core.adam_trajectory`'s ``(steps + 1, n_rates, n_starts)``.
     Dotted: the envelope eq. 28 implies for the primal's skew, ``|alpha_T - alpha*| <= sqrt(2)
     |alpha_1 - alpha*| e^(-2T)`` (from ``f - f* >= lambda/2 (alpha - alpha*)^2``, which holds for
     the exact primal since its curvature is at least lambda).

@@ -1,4 +1,4 @@
-"""The five image datasets of the paper (Appendix C, Table 2) as whole uint8 tensors, and input noise.
+"""The five image datasets of the paper (Appendix C, Table 2) as whole uint8 tensors.
 
 Every dataset comes back from :func:`load_images` as one contiguous uint8 tensor (N, C, H, W) with
 values 0..255; the trainer batches it by index and turns each batch into floats in [0, 1] with
@@ -14,7 +14,7 @@ chairs     (1, 64, 64)   3D Chairs, ``<root>/chairs/rendered_chairs/<model>/rend
 celeba     (3, 64, 64)   CelebA, ``<root>/celeba/img_align_celeba/*.jpg``, nearest-neighbour resized
 =========  ============  ==========================================================================
 
-``root`` defaults to :func:`.paths.data_root` (``$ALPHAVAE_DATA``, else ``data/`` in the repository).
+``root`` defaults to :func:`alphavae_core.paths.data_root` (``$ALPHAVAE_DATA``, else ``data/`` in the repository).
 
 Test splits. MNIST and Fashion-MNIST have official ones. For the other three the paper's released
 code evaluated on its training data; here a held-out split is used instead: dSprites and Chairs hold
@@ -44,10 +44,10 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from . import dsprites as _dsprites
-from .errors import UserError
-from .paths import data_root
-from .progress import progress
+from alphavae_core.data import dsprites as _dsprites
+from alphavae_core.errors import UserError
+from alphavae_core.paths import data_root
+from alphavae_core.progress import progress
 
 __all__ = [
     "DATASETS",
@@ -96,33 +96,6 @@ def default_reconstruction(name: str) -> str:
 def to_float(batch: Tensor) -> Tensor:
     """uint8 images (0..255) as float32 in [0, 1] (a new tensor)."""
     return batch.to(torch.float32).div_(255.0)
-
-
-# --------------------------------------------------------------------------------------------------
-# Noise for the denoising experiments (Figure 5): add N(0, sigma^2) to the [0, 1] inputs and clip.
-
-
-def _check_sigma(sigma: float) -> float:
-    if not float(sigma) >= 0.0:  # NaN fails too
-        raise ValueError(f"noise sigma must be >= 0, got {sigma}")
-    return float(sigma)
-
-
-def add_noise(x: Tensor, sigma: float, generator: torch.Generator | None = None) -> Tensor:
-    """``clamp(x + N(0, sigma^2), 0, 1)`` for float images ``x`` in [0, 1] (Figure 5's noisy inputs)."""
-    sigma = _check_sigma(sigma)
-    noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
-    return (x + sigma * noise).clamp_(0.0, 1.0)
-
-
-def fixed_test_noise(shape: Sequence[int], sigma: float, seed: int) -> Tensor:
-    """Additive noise ``sigma * N(0, 1)`` of ``shape`` (float32), the same for the same seed.
-
-    Use it as ``(x + noise).clamp(0, 1)`` so every model is scored on identical noisy test images.
-    """
-    sigma = _check_sigma(sigma)
-    generator = torch.Generator().manual_seed(int(seed))
-    return sigma * torch.randn(tuple(shape), generator=generator, dtype=torch.float32)
 
 
 # --------------------------------------------------------------------------------------------------

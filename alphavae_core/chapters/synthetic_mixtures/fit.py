@@ -1,7 +1,7 @@
 """Figure 2 (section 4.1): fit a Gaussian to a mixture of Gaussians and learn the skew.
 
-A Gaussian q (:class:`~alphavae_core.mixtures.GaussianFit`) is fitted by Adam to a mixture p
-(:func:`~alphavae_core.mixtures.make_mixture`) under one of four objectives, each estimated from
+A Gaussian q (:class:`~.distributions.GaussianFit`) is fitted by Adam to a mixture p
+(:func:`~.distributions.make_mixture`) under one of four objectives, each estimated from
 fresh samples at every step (:data:`OBJECTIVES`):
 
 * ``dual``: JS_*^Galpha (eqs 7-8) with trainable alpha (the paper's Figure 2 curve);
@@ -13,7 +13,7 @@ evaluation, then clamped to [0, 1]. Both learning rates are constant for the fir
 run and then follow a cosine to 5 % of their value, so the final skew is not step noise.
 
 Panel (a): 2-D, increasing number of components. Panel (b): dimension d with 5 d components.
-``python -m alphavae_core.mixtures --preset cpu`` computes the runs missing from
+``alphavae mixtures --preset cpu`` computes the runs missing from
 ``results/<preset>/figure2.csv`` (one row per run, keyed by ``results.config_key``) and
 ``figure2_histories.json`` (alpha and loss trajectories and the fitted q, by key).
 """
@@ -21,7 +21,6 @@ Panel (a): 2-D, increasing number of components. Panel (b): dimension d with 5 d
 from __future__ import annotations
 
 import math
-import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,30 +32,19 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from . import results
-from .errors import ArgumentParser, UserError, cli_entry
-from .mixtures import DTYPE, Gaussian, GaussianFit, GaussianMixture, gjs_mc, make_mixture
-from .paths import results_dir
-from .presets import check_preset, select
-from .progress import progress
-
-__all__ = [
-    "CODE_VERSION",
-    "OBJECTIVES",
-    "SETTINGS",
-    "Figure2Results",
-    "FitResult",
-    "configs",
-    "dual_trend",
-    "fit_gaussian",
-    "fit_options",
-    "illustration",
-    "load_figure2",
-    "main",
-    "run_figure2",
-    "skew_table",
-    "summarise",
-]
+from alphavae_core.chapters.synthetic_mixtures.distributions import (
+    DTYPE,
+    Gaussian,
+    GaussianFit,
+    GaussianMixture,
+    gjs_mc,
+    make_mixture,
+)
+from alphavae_core.errors import ArgumentParser, cli_entry
+from alphavae_core.experiments import results
+from alphavae_core.experiments.presets import check_preset, select
+from alphavae_core.paths import results_dir
+from alphavae_core.progress import progress
 
 CODE_VERSION = "figure2-v1"
 EXPERIMENT = "figure2"
@@ -348,181 +336,13 @@ def run_figure2(
     return results.read_table(table_path)
 
 
-@dataclass
-class Figure2Results:
-    """What chapter 3 reads: the table, the histories, and which runs are missing."""
-
-    table: pd.DataFrame
-    histories: dict[str, Any]
-    n_missing: int
-    n_total: int
-    root: Path
-
-
-def load_figure2(preset: str) -> Figure2Results:
-    """Figure 2's results for a chapter: read from ``results/<preset>/``, or at ``smoke``
-    computed afresh into a temporary folder (seconds). Other presets never train here: with
-    some runs missing the chapter shows the rest; with none, ``UserError`` names the command."""
-    check_preset(preset)
-    root = Path(tempfile.mkdtemp(prefix="figure2_")) if preset == "smoke" else results_dir(preset)
-    if preset == "smoke":
-        run_figure2(preset, root)
-    table_path, history_path = _paths(root)
-    table = results.read_table(table_path)
-    keys = {key_of(c) for c in configs(preset)}
-    if not table.empty:
-        table = table[table[results.KEY].isin(keys)].reset_index(drop=True)  # current code version only
-    if table.empty:
-        raise UserError(
-            f"no Figure 2 results for preset {preset!r} in {root}; "
-            f"compute them with `python -m alphavae_core.mixtures --preset {preset}`"
-        )
-    return Figure2Results(
-        table=table,
-        histories=results.read_json(history_path, default={}) or {},
-        n_missing=len(missing_configs(preset, root)),
-        n_total=len(keys),
-        root=root,
-    )
-
-
-def summarise(table: pd.DataFrame, panel: str, column: str = "alpha_final") -> pd.DataFrame:
-    """Mean, standard deviation and count of ``column`` per setting and objective of a panel."""
-    if panel not in ("a", "b"):
-        raise ValueError(f"panel must be 'a' or 'b', got {panel!r}")
-    x = "n_components" if panel == "a" else "dim"
-    sub = table[(table["panel"] == panel)]
-    return (
-        sub.groupby(["objective", x])[column]
-        .agg(["mean", "std", "count"])
-        .reset_index()
-        .sort_values(["objective", x])
-    )
-
-
-def skew_table(
-    table: pd.DataFrame, panel: str, objectives: tuple[str, ...] = ("dual", "primal")
-) -> pd.DataFrame:
-    """Learnt skew as "mean ± std" over seeds, one row per setting, one column per objective."""
-    s = summarise(table, panel)
-    s = s[s["objective"].isin(objectives)]
-    s = s.assign(alpha=s["mean"].map("{:.3f}".format) + " ± " + s["std"].map("{:.3f}".format))
-    return s.pivot(index=s.columns[1], columns="objective", values="alpha")
-
-
-def dual_trend(table: pd.DataFrame, panel: str) -> str:
-    """One line: mean learnt dual skew at the smallest and largest setting, and the slope in log x.
-
-    Panel (a)'s one-component runs are left out: there q can equal p and the skew is arbitrary.
-    """
-    s = summarise(table, panel)
-    x_name = s.columns[1]
-    s = s[(s["objective"] == "dual") & ((s[x_name] > 1) | (panel == "b"))]
-    x, m = s[x_name].to_numpy(), s["mean"].to_numpy()
-    slope = np.polyfit(np.log(x), m, 1)[0] if len(x) > 1 else float("nan")
-    return f"from {m[0]:.3f} to {m[-1]:.3f} ({x_name} = {x[0]} to {x[-1]}); slope per unit of log {x_name}: {slope:+.3f}"
-
-
-def illustration(res: Figure2Results) -> tuple[GaussianMixture, dict[str, Gaussian], pd.DataFrame]:
-    """The 2-D example of :data:`ILLUSTRATION`: its mixture, the Gaussian fitted under each
-    objective, and a table of their learnt skews and KLs."""
-    p = make_mixture(ILLUSTRATION["n_components"], 2, ILLUSTRATION["seed"])
-    fits, rows = {}, []
-    for objective in OBJECTIVES:
-        row, hist = history_of(res, objective=objective, **ILLUSTRATION)
-        mean, cov = (torch.tensor(hist[k], dtype=DTYPE) for k in ("mean", "covariance"))
-        fits[objective] = Gaussian.from_covariance(mean, cov)
-        rows.append(
-            {
-                "objective": objective,
-                "learnt alpha": row["alpha_final"],
-                "KL(q||p)": row["kl_qp"],
-                "KL(p||q)": row["kl_pq"],
-            }
-        )
-    return p, fits, pd.DataFrame(rows)
-
-
-def history_of(res: Figure2Results, **where: Any) -> tuple[dict[str, Any], dict[str, Any]]:
-    """The (row, histories entry) of the one run matching ``where`` (e.g. panel, seed, objective)."""
-    sub = res.table
-    for name, value in where.items():
-        sub = sub[sub[name] == value]
-    if len(sub) != 1:
-        raise ValueError(f"expected exactly one run matching {where}, found {len(sub)}")
-    row = sub.iloc[0].to_dict()
-    return row, res.histories[row[results.KEY]]
-
-
-# --------------------------------------------------------------------------- plotting
-
-
-def plot_panel(ax, table: pd.DataFrame, panel: str, objectives: tuple[str, ...] = ("dual", "primal")) -> None:
-    """Learnt skew (mean ± std over seeds, seeds as dots) against the panel's complexity axis."""
-    from .plotting import colour, label
-
-    x = "n_components" if panel == "a" else "dim"
-    summary = summarise(table, panel)
-    for i, obj in enumerate(objectives):
-        s = summary[summary["objective"] == obj]
-        shift = (i - (len(objectives) - 1) / 2) * 0.12
-        ax.errorbar(
-            s[x] + shift,
-            s["mean"],
-            yerr=s["std"],
-            marker="o",
-            capsize=3,
-            color=colour(PLOT_KEY[obj]),
-            label=label(PLOT_KEY[obj]),
-        )
-        dots = table[(table["panel"] == panel) & (table["objective"] == obj)]
-        ax.scatter(dots[x] + shift, dots["alpha_final"], s=8, alpha=0.35, color=colour(PLOT_KEY[obj]))
-    ax.set_xlabel(
-        "mixture components (2-D)" if panel == "a" else f"dimension ({RATIO} components per dimension)"
-    )
-    ax.set_ylabel(r"learnt $\alpha$")
-    ax.set_ylim(-0.03, 1.03)
-
-
-def plot_fits_2d(ax, p: GaussianMixture, fits: dict[str, Gaussian], extent: float = 4.5) -> None:
-    """Density of a 2-D mixture p (filled contours) and the 1- and 2-sigma ellipses of each fit."""
-    from matplotlib.patches import Ellipse
-
-    from .plotting import colour, label
-
-    axis = torch.linspace(-extent, extent, 200, dtype=DTYPE)
-    grid = torch.stack(torch.meshgrid(axis, axis, indexing="xy"), -1).reshape(-1, 2)
-    dens = torch.exp(p.log_prob(grid)).reshape(200, 200)
-    ax.contourf(axis, axis, dens, levels=12, cmap="Greys")
-    for name, q in fits.items():
-        vals, vecs = torch.linalg.eigh(q.covariance)
-        angle = math.degrees(math.atan2(float(vecs[1, -1]), float(vecs[0, -1])))
-        for k, style in ((1, "-"), (2, "--")):
-            ax.add_patch(
-                Ellipse(
-                    q.mean.tolist(),
-                    2 * k * math.sqrt(float(vals[-1])),
-                    2 * k * math.sqrt(float(vals[0])),
-                    angle=angle,
-                    fill=False,
-                    lw=1.8,
-                    ls=style,
-                    color=colour(PLOT_KEY[name]),
-                    label=label(PLOT_KEY[name]) if k == 1 else None,
-                )
-            )
-    ax.set_aspect("equal")
-    ax.set_xlim(-extent, extent)
-    ax.set_ylim(-extent, extent)
-
-
 # --------------------------------------------------------------------------- command line
 
 
 @cli_entry
-def main(argv: list[str] | None = None) -> None:
-    """``python -m alphavae_core.mixtures --preset cpu``: compute Figure 2's missing runs."""
-    parser = ArgumentParser(prog="python -m alphavae_core.mixtures", description=__doc__.splitlines()[0])
+def main(argv: list[str] | None = None, prog: str = "alphavae mixtures") -> None:
+    """``alphavae mixtures --preset cpu``: compute Figure 2's missing runs."""
+    parser = ArgumentParser(prog=prog, description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="cpu", help="smoke, cpu or paper (default cpu)")
     parser.add_argument("--root", default=None, help="results folder (default results/<preset>/)")
     parser.add_argument("--max-runs", type=int, default=None, help="compute at most this many runs")
@@ -542,7 +362,3 @@ def main(argv: list[str] | None = None) -> None:
     start = time.perf_counter()
     table = run_figure2(args.preset, root, max_runs=args.max_runs)
     print(f"done in {time.perf_counter() - start:.0f} s; {len(table)} rows in {_paths(root)[0]}")
-
-
-if __name__ == "__main__":
-    main()

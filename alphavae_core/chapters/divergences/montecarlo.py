@@ -20,7 +20,7 @@ import torch
 from torch import Tensor
 from torch.distributions import MultivariateNormal
 
-from .divergences import (
+from alphavae_core.divergences import (
     check_alpha,
     geometric_mean_mvn,
     geometric_mean_normal,

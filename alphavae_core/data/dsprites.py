@@ -44,7 +44,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from .errors import UserError
+from alphavae_core.errors import UserError
 
 __all__ = [
     "FACTOR_NAMES",

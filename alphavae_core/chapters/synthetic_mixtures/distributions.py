@@ -15,7 +15,7 @@ is not Gaussian and its normaliser Z_alpha = ∫ q^alpha p^(1-alpha) is not know
 :func:`gjs_mc` estimates these from samples (see its docstring for the estimator and why its
 gradient is consistent); :func:`gjs_quadrature` computes them on a grid from the definitions
 (1-D and 2-D only), as an independent check. The fitting loop and the Figure 2 experiment live
-in :mod:`alphavae_core.mixture_fit`; ``python -m alphavae_core.mixtures --preset cpu`` runs it.
+in :mod:`.fit`; ``alphavae mixtures --preset cpu`` runs it.
 """
 
 from __future__ import annotations
@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from .divergences import check_alpha, gjs_mvn
-from .montecarlo import MCEstimate
+from alphavae_core.chapters.divergences.montecarlo import MCEstimate
+from alphavae_core.divergences import check_alpha, gjs_mvn
 
 __all__ = [
     "GJSEstimate",
@@ -387,9 +387,3 @@ def validation_table(
     table = pd.DataFrame(rows)
     table["z"] = (table["estimate"] - table["reference"]).abs() / table["stderr"]
     return table
-
-
-if __name__ == "__main__":
-    from .mixture_fit import main
-
-    main()

@@ -1,4 +1,4 @@
-"""Run a grid of VAE trainings, skipping what is already in the results: ``python -m alphavae_core.grid``.
+"""Run a grid of VAE trainings, skipping what is already in the results: ``alphavae grid``.
 
 ``--experiment`` picks the catalogue (:data:`.experiments.EXPERIMENTS`): ``benchmarks`` (chapter 4),
 ``denoising`` (Figure 5) or ``rate_distortion`` (Figure 7). Runs that share data, architecture and
@@ -26,13 +26,21 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .config import TrainConfig, resolve_device
-from .errors import ArgumentParser, cli_entry
-from .experiments import CODE_VERSION, EXPERIMENTS
-from .paths import results_dir
-from .presets import PRESET_NAMES, check_preset
-from .results import KEY, append_rows, config_key, read_json, read_table, remove, update_json
-from .train import fit
+from alphavae_core.config import TrainConfig, resolve_device
+from alphavae_core.errors import ArgumentParser, cli_entry
+from alphavae_core.experiments.catalogue import CODE_VERSION, EXPERIMENTS
+from alphavae_core.experiments.presets import PRESET_NAMES, check_preset
+from alphavae_core.experiments.results import (
+    KEY,
+    append_rows,
+    config_key,
+    read_json,
+    read_table,
+    remove,
+    update_json,
+)
+from alphavae_core.experiments.train import fit
+from alphavae_core.paths import results_dir
 
 TABLE = "benchmarks"
 EXECUTORS = ("inline", "local", "slurm")
@@ -258,8 +266,8 @@ def _csv(text: str | None) -> tuple[str, ...] | None:
     return None if text is None else tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    p = ArgumentParser(prog="python -m alphavae_core.grid", description=__doc__)
+def parse_args(argv: list[str] | None = None, prog: str = "alphavae grid") -> argparse.Namespace:
+    p = ArgumentParser(prog=prog, description=__doc__)
     p.add_argument("--experiment", default=TABLE, help=f"one of {', '.join(EXPERIMENTS)}")
     p.add_argument("--preset", default="cpu", help=f"one of {', '.join(PRESET_NAMES)}")
     p.add_argument("--datasets", default=None, help="comma-separated (default: the preset's)")
@@ -291,8 +299,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 @cli_entry
-def main(argv: list[str] | None = None) -> None:
-    args = parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "alphavae grid") -> None:
+    args = parse_args(argv, prog)
     preset = check_preset(args.preset)
     if args.experiment not in EXPERIMENTS:
         raise ValueError(f"unknown experiment {args.experiment!r}; choose one of {', '.join(EXPERIMENTS)}")
@@ -345,7 +353,3 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"trained {sum(counts)} runs in {args.shards} jobs; results in {table_paths(folder, table=table)[0]}"
         )
-
-
-if __name__ == "__main__":
-    main()

@@ -15,12 +15,12 @@ import torchvision
 from torch.utils.data import DataLoader, Sampler
 from torchvision import transforms
 
-from . import data
-from .config import TrainConfig, resolve_device
-from .losses import Inputs, get_regulariser, reconstruction_loss
-from .model import build_vae
-from .paths import data_root
-from .trainer import _seeded
+from alphavae_core import data
+from alphavae_core.config import TrainConfig, resolve_device
+from alphavae_core.losses import Inputs, get_regulariser, reconstruction_loss
+from alphavae_core.model import build_vae
+from alphavae_core.paths import data_root
+from alphavae_core.trainer import _seeded
 
 TORCHVISION_CLASSES = {"mnist": torchvision.datasets.MNIST, "fashion": torchvision.datasets.FashionMNIST}
 

@@ -32,7 +32,7 @@ from filelock import FileLock
 if TYPE_CHECKING:  # imported where used: pandas adds 0.15 s to every training process's start
     import pandas as pd
 
-from .paths import REPO_ROOT
+from alphavae_core.paths import REPO_ROOT
 
 KEY = "config_key"
 

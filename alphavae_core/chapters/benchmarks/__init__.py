@@ -1,0 +1,64 @@
+"""Chapter 4, the benchmarks (Table 1, Table 3, Figures 1, 3, 4 and 6), read from the grid's results.
+
+``settings`` (which runs a preset expects, loading), ``tables``, ``claims`` (verdicts) and ``figures``;
+every public name is re-exported here, so a chapter imports this package alone.
+"""
+
+from alphavae_core.chapters.benchmarks.claims import (
+    beats,
+    claims,
+    endpoint_check,
+    verdict_text,
+)
+from alphavae_core.chapters.benchmarks.figures import (
+    alpha_star_eq16,
+    alpha_vs_eq16,
+    flat,
+    grid_minimum,
+    montage,
+    plot_alpha_trajectories,
+    plot_figure1,
+    plot_landscapes,
+    plot_reconstruction_grids,
+    plot_reconstructions,
+    test_originals,
+)
+from alphavae_core.chapters.benchmarks.settings import (
+    DATASET_LABELS,
+    FIXED_OF,
+    NEEDS_DATA,
+    PAPER_DATASETS,
+    PAPER_SEEDS,
+    PAPER_TABLE1,
+    PAPER_TABLE3,
+    ROW_COLUMNS,
+    SKEWED,
+    STABLE_ALPHA_STD,
+    TEXT_LABELS,
+    TRAIN_IMAGES,
+    TRAINABLE,
+    ChapterSettings,
+    alpha_travel,
+    chapter_settings,
+    compute,
+    grid_command,
+    history,
+    load_results,
+    missing_runs,
+    paper_value,
+    regulariser_table,
+    scale_table,
+    status_preset,
+    status_table,
+    status_text,
+    sweep_rows,
+    table1_rows,
+)
+from alphavae_core.chapters.benchmarks.tables import (
+    format_mean_std,
+    mean_std,
+    rate_table,
+    summary,
+    table1,
+    table3,
+)
