@@ -19,11 +19,18 @@ export PYTHONHASHSEED := 0
 # Offline copies of MNIST / Fashion-MNIST (torchvision layout) to seed data/ from, when present
 DATA_FROM ?= ../shared/data
 
-.PHONY: help venv data book test notebooks lint clean
+# `make book SOLUTIONS=hide` builds a copy for a course: every {solution} block is left out.
+SOLUTIONS ?= show
+# Warnings are errors; --keep-going reports all of them before failing.
+JB_BUILD := $(BIN)/jupyter-book build --path-output . --warningiserror --keep-going
+
+.PHONY: help venv data book html test notebooks lint clean
 
 help:
 	@echo "make book [PRESET=smoke|cpu|paper]  execute every chapter with papermill and build _build/html"
-	@echo "make test                            pytest over tests/ and strict pytest --nbval over book/"
+	@echo "make book SOLUTIONS=hide             the same, without the exercises' solutions (for a course)"
+	@echo "make html                            build _build/html from the committed notebooks, without executing them"
+	@echo "make test                            make html, then pytest over tests/ (the browser test included) and strict pytest --nbval over book/"
 	@echo "make notebooks                       re-execute the chapters in place at the default preset (refresh outputs)"
 	@echo "make lint                            ruff check and ruff format --check"
 
@@ -45,11 +52,20 @@ data:
 	fi
 
 book: $(STAMP) data
+	@case "$(SOLUTIONS)" in show|hide) ;; *) echo "SOLUTIONS must be show or hide, not '$(SOLUTIONS)'"; exit 2;; esac
 	$(BIN)/python scripts/execute_book.py --preset $(PRESET) --out _build/src
-	$(BIN)/jupyter-book build _build/src --path-output . --warningiserror --keep-going
-	@echo "== the book is in _build/html/index.html"
+	cp -r _ext _build/src/
+	$(BIN)/python -c "import pathlib, sys, yaml; p = pathlib.Path('_build/src/_config.yml'); \
+	  c = yaml.safe_load(p.read_text()); c['sphinx']['config']['hide_solutions'] = sys.argv[1] == 'hide'; \
+	  p.write_text(yaml.safe_dump(c, allow_unicode=True, sort_keys=False))" $(SOLUTIONS)
+	$(JB_BUILD) _build/src
+	@echo "== the book is in _build/html/index.html (solutions: $(SOLUTIONS))"
 
-test: $(STAMP) data
+# The book as committed (stored outputs, nothing executed): what the browser test opens.
+html: $(STAMP)
+	@start=$$(date +%s); $(JB_BUILD) . ; echo "== _build/html built in $$(( $$(date +%s) - start )) s"
+
+test: $(STAMP) data html
 	$(BIN)/python -m pytest --nbval --nbval-current-env --nbval-cell-timeout=600 -p no:cacheprovider tests book
 
 notebooks: $(STAMP) data

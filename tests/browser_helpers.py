@@ -221,7 +221,7 @@ def images(page) -> list[dict]:
 
 
 def math_report(page) -> dict:
-    """How many math elements the page has, how many MathJax rendered, and raw TeX left in the text.
+    """Math on the page: elements, how many MathJax rendered, its errors, undefined macros, raw TeX.
 
     Raw TeX is looked for in visible text outside code (``pre``, ``code``) and outside rendered math.
     """
@@ -245,6 +245,9 @@ def math_report(page) -> dict:
         rendered: maths.filter(m => m.querySelector('mjx-container')).length,
         containers: document.querySelectorAll('mjx-container').length,
         errors: document.querySelectorAll('mjx-merror, [data-mjx-error]').length,
+        // MathJax shows an undefined macro as red text (its noundefined extension)
+        undefined: Array.from(document.querySelectorAll('mjx-assistive-mml mtext[mathcolor=red]'))
+          .map(t => t.textContent).filter(t => t.startsWith('\\')),
         raw: raw,
       };
     }"""

@@ -114,6 +114,7 @@ def test_page_in_chromium(browser, book_url, rel: str) -> None:  # noqa: F811 - 
         f"MathJax typeset {math['rendered']} of {math['math']} math elements"
     )
     assert math["errors"] == 0, f"{math['errors']} MathJax error(s) on the page"
+    assert not math["undefined"], f"undefined TeX macros: {sorted(set(math['undefined']))}"
     assert not math["raw"], f"raw TeX in the visible text: {math['raw'][:5]}"
     still = [s for s in sliders if not s["changed"]]
     assert not still, f"sliders that changed nothing on the page: {still}"
