@@ -189,7 +189,8 @@ def matched_rate(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl"
                 "std": s,
             }
         )
-    return pd.DataFrame(summary)
+    columns = ["λ", "rate (nats)", f"{TEXT[model]} test MSE", f"{TEXT[reference]} at that rate", "difference"]
+    return pd.DataFrame(summary, columns=[*columns, "seeds", "mean", "std"])
 
 
 def matched_rate_verdict(table: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> str:
@@ -210,3 +211,18 @@ def matched_rate_verdict(table: pd.DataFrame, model: str = "tdgjs", reference: s
             f"{TEXT[reference]}'s at the same rate ({spread})."
         )
     return "\n".join(lines)
+
+
+def equivalent_kl_weight(rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0) -> float:
+    """The KL weight whose (seed-mean) test rate equals ``model``'s at ``weight`` (log-log interpolation);
+    NaN outside the KL curve's range. Learnt skew spends rate as a VAE with this smaller weight would."""
+    c = curves(rows)
+    point = c[(c["regulariser"] == model) & (c["weight"] == weight)]
+    kl = c[c["regulariser"] == "kl"].sort_values("rate")
+    if point.empty or len(kl) < 2:
+        return np.nan
+    log_r = np.log(kl["rate"].to_numpy(float))
+    target = np.log(float(point["rate"].iloc[0]))
+    if not log_r[0] <= target <= log_r[-1]:
+        return np.nan
+    return float(np.exp(np.interp(target, log_r, np.log(kl["weight"].to_numpy(float)))))

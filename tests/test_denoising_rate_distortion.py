@@ -1,0 +1,113 @@
+"""The denoising and rate-distortion chapters' analysis, on rows whose answers are known."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alphavae_core.chapters import denoising
+from alphavae_core.chapters import rate_distortion as rd
+from alphavae_core.experiments.results import KEY
+
+
+def _rd_rows() -> pd.DataFrame:
+    """KL: distortion = 40 - 8 log(rate); the alpha-VAE sits `offset` below that line, per seed."""
+    rows = []
+    for seed, offset in ((0, 1.0), (1, 1.2), (2, 0.8)):
+        for w, rate in zip((0.1, 0.5, 1.0, 2.0), (40.0, 20.0, 10.0, 5.0)):
+            rows.append(("kl", w, seed, rate, 40 - 8 * math.log(rate)))
+        for w, rate in zip((0.5, 1.0), (30.0, 15.0)):
+            rows.append(("tdgjs", w, seed, rate, 40 - 8 * math.log(rate) - offset))
+        rows.append(("tdgjs", 0.01, seed, 90.0, 1.0))  # beyond the KL curve: never extrapolated
+    frame = pd.DataFrame(rows, columns=["regulariser", "weight", "seed", "rate", "test_mse"])
+    frame["train_rate"], frame["train_mse"] = frame["rate"], frame["test_mse"] - 1
+    frame["alpha_final"], frame[KEY] = np.nan, [f"k{i}" for i in range(len(frame))]
+    return frame
+
+
+def test_matched_rate_recovers_the_offset_below_the_reference_curve() -> None:
+    table = rd.matched_rate(_rd_rows(), "tdgjs", "kl").set_index("λ")
+    # linear interpolation in log rate is exact for a curve linear in log rate
+    assert table.loc[0.5, "mean"] == pytest.approx(-1.0, abs=1e-9)
+    assert table.loc[0.5, "std"] == pytest.approx(0.2, abs=1e-9)
+    assert table.loc[1.0, "difference"] == "-1.00 ± 0.20"
+    assert table.loc[0.01, "seeds"] == 0 and math.isnan(table.loc[0.01, "mean"])
+    verdict = rd.matched_rate_verdict(table.reset_index(), "tdgjs", "kl")
+    assert verdict.count("lower than") == 2 and "0.01" not in verdict
+
+
+def test_matched_rate_within_two_seed_deviations_is_no_difference() -> None:
+    rows = _rd_rows()
+    model = rows["regulariser"] == "tdgjs"
+    rows.loc[model & (rows["seed"] == 0), "test_mse"] += 1.0  # offsets 0, -0.2, +0.2: mean 0
+    rows.loc[model & (rows["seed"] == 1), "test_mse"] += 1.0
+    rows.loc[model & (rows["seed"] == 2), "test_mse"] += 1.0
+    assert "no different from" in rd.matched_rate_verdict(rd.matched_rate(rows))
+
+
+def test_equivalent_kl_weight_interpolates_weight_against_rate_in_log_log() -> None:
+    rows = _rd_rows()
+    # tdgjs at lambda = 1 has rate 15: between KL's (1.0, 10) and (0.5, 20) in log-log
+    expected = math.exp(np.interp(math.log(15), [math.log(10), math.log(20)], [math.log(1.0), math.log(0.5)]))
+    assert rd.equivalent_kl_weight(rows, "tdgjs", 1.0) == pytest.approx(expected)
+    assert math.isnan(rd.equivalent_kl_weight(rows, "tdgjs", 0.01))
+
+
+def test_curve_table_and_figure_from_rows() -> None:
+    rows = _rd_rows()
+    table = rd.curve_table(rows)
+    assert list(table.index.get_level_values(0).unique()) == ["KL(q‖p)", "t-JS*^Gα"]
+    assert set(table["seeds"]) == {3}
+    fig = rd.plot_rate_distortion(rows)
+    assert fig.axes[0].get_xscale() == "log"
+
+
+def _noise_rows(best_at_high: str) -> pd.DataFrame:
+    rows = []
+    for sigma in (0.0, 1.0, 3.0):
+        for i, r in enumerate(denoising.DENOISING_REGULARISERS):
+            base = 20 + 5 * sigma + i  # kl best at every sigma ...
+            if sigma == 3.0 and r == best_at_high:
+                base = 10  # ... except this one at the highest noise
+            for seed in (0, 1, 2):
+                rows.append((r, sigma, seed, base + 0.1 * seed, 5.0, np.nan, f"{r}{sigma}{seed}"))
+    return pd.DataFrame(
+        rows, columns=["regulariser", "noise", "seed", "test_mse", "rate", "alpha_final", KEY]
+    )
+
+
+def test_denoising_ranking_and_verdict_count_only_complete_noise_levels() -> None:
+    rows = _noise_rows("tdgjs")
+    ranking = denoising.ranking(rows)
+    assert ranking.loc[3.0, "lowest"] == "t-JS*^Gα" and ranking.loc[1.0, "lowest"] == "KL(q‖p)"
+    assert ranking.loc[1.0, "gap"] == pytest.approx(1.0)
+    assert denoising.verdict(rows).startswith(
+        "Trainable skew gives the lowest test MSE at 1 of 2 noise levels"
+    )
+    incomplete = rows[~((rows["noise"] == 1.0) & (rows["regulariser"] == "mmd"))]
+    assert "1 noise levels still lack a regulariser" in denoising.verdict(incomplete)
+    assert "ranks 1 of 5 at σ = 0 and 2 of 5 at σ = 3 (it falls)" in denoising.sanity_text(rows)
+
+
+def test_noise_table_marks_missing_cells() -> None:
+    rows = _noise_rows("kl")
+    rows = rows[~((rows["noise"] == 3.0) & (rows["regulariser"] == "mmd"))]
+    table = denoising.noise_table(rows)
+    assert table.loc[3.0, "MMD"] == "missing"
+    assert table.loc[0.0, "KL(q‖p)"] == "20.1 ± 0.1"
+
+
+def test_noisy_inputs_are_the_trainers_fixed_test_noise(data_root) -> None:
+    from alphavae_core.trainer import Trainer
+
+    settings = denoising.chapter_settings("smoke")
+    sigma = settings.configs[-1].noise
+    config = next(c for c in settings.configs if c.noise == sigma)
+    clean, noisy = denoising.noisy_inputs(settings, sigma, n=4)
+    trainer = Trainer([config], "cpu")
+    inputs, _ = trainer.reconstructions(0, 4)
+    assert np.allclose(noisy.numpy(), inputs.numpy())
+    assert clean.shape == noisy.shape == (4, 1, 32, 32)
