@@ -1,27 +1,35 @@
-"""One figure style and one palette for every chapter.
+"""One figure style and one palette for every chapter, and the plumbing of the book's explorers.
 
-Each regulariser (and each divergence direction) has one colour everywhere in the book.
+Each regulariser (and each divergence direction) has one colour everywhere in the book; a fixed-skew
+divergence and its trainable version share a hue, light (fixed) and dark (trainable). Series that
+are not regularisers (example posteriors, starting skews) take :data:`EXAMPLE_COLOURS`, which no
+regulariser uses.
+
+Explorers come in two front ends that draw the same thing: :func:`live_panels` (ipywidgets, needs a
+live kernel) and :func:`kernel_free_html` (a self-contained HTML/SVG/JavaScript control that
+computes in the page, for the static book).
 """
 
 from __future__ import annotations
 
-import base64
-import io
-import re
+import html
+import json
+from collections.abc import Sequence
+from pathlib import Path
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 
 # Keys are the regulariser names of ``alphavae_core.losses`` plus the two KL directions.
 PALETTE: dict[str, str] = {
-    "kl": "#4c72b0",  # KL(q||p), the ELBO's reverse KL
-    "fwdkl": "#dd8452",  # KL(p||q), forward KL
-    "beta": "#8c8c8c",
-    "mmd": "#937860",
-    "gjs": "#55a868",
-    "dgjs": "#c44e52",
-    "tgjs": "#2ca02c",
-    "tdgjs": "#8172b3",
+    "kl": "#4c72b0",  # KL(q||p), the ELBO's reverse KL: blue
+    "fwdkl": "#dd8452",  # KL(p||q), forward KL: orange
+    "beta": "#8c8c8c",  # grey
+    "mmd": "#937860",  # brown
+    "gjs": "#6cc070",  # primal JS^Galpha, fixed skew: light green ...
+    "tgjs": "#1b6b35",  # ... and trainable (alpha-VAE): dark green
+    "dgjs": "#a08fd8",  # dual JS_*^Galpha, fixed skew: light purple ...
+    "tdgjs": "#4b2a8c",  # ... and trainable (alpha*-VAE): dark purple
 }
 
 LABELS: dict[str, str] = {
@@ -35,20 +43,31 @@ LABELS: dict[str, str] = {
     "tdgjs": r"t-JS$_*^{G_\alpha}$ ($\alpha_*$-VAE)",
 }
 
-# Distributions drawn in density plots.
-DENSITY_COLOURS: dict[str, str] = {"p": "#4c4c4c", "q": "#4c72b0", "n_alpha": "#c44e52"}
+# Distributions drawn in density plots (none of them a regulariser's colour).
+DENSITY_COLOURS: dict[str, str] = {"p": "#4c4c4c", "q": "#17a2b8", "n_alpha": "#c44e52"}
 
-FIGURE_DPI = 80  # committed notebooks carry PNGs at this DPI to stay lean
+# Series that are not regularisers: example posteriors, starting skews, learning rates.
+EXAMPLE_COLOURS: tuple[str, ...] = ("#222222", "#c44e52", "#17a2b8", "#b5b51f", "#e377c2")
+
+# Resolution of the PNGs a chapter stores. Legible legends at ~1.9x the bytes of 80 dpi.
+FIGURE_DPI = 110
+# matplotlib's canvas resolution, which is also what a figure's text repr reports
+# ("<Figure size 512x288 ...>", compared by nbval). Kept apart from FIGURE_DPI so that changing
+# the stored resolution does not change any chapter's compared outputs.
+CANVAS_DPI = 80
 
 
 def apply_style() -> None:
-    """Set the book's matplotlib style (call once, in a chapter's imports cell)."""
+    """Set the book's matplotlib style (call once, in a chapter's imports cell).
+
+    In IPython, figures are displayed as PNGs at :data:`FIGURE_DPI`.
+    """
     import seaborn as sns
 
     sns.set_theme(context="notebook", style="whitegrid", font_scale=0.95)
     mpl.rcParams.update(
         {
-            "figure.dpi": FIGURE_DPI,
+            "figure.dpi": CANVAS_DPI,
             "savefig.dpi": FIGURE_DPI,
             "figure.figsize": (6.4, 3.6),
             "axes.spines.top": False,
@@ -57,6 +76,20 @@ def apply_style() -> None:
             "figure.constrained_layout.use": True,
         }
     )
+    _inline_png_dpi(FIGURE_DPI)
+
+
+def _inline_png_dpi(dpi: int) -> None:
+    """Make IPython's inline display render figures at ``dpi`` (it ignores ``savefig.dpi``)."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # plain Python: nothing is displayed inline
+        return
+    if get_ipython() is None:
+        return
+    from matplotlib_inline.backend_inline import set_matplotlib_formats
+
+    set_matplotlib_formats("png", dpi=dpi)
 
 
 def colour(name: str) -> str:
@@ -81,7 +114,7 @@ def new_figure(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float
 def live_panels(draw, ncols: int = 2, width: float = 8.0, height: float = 3.0, **sliders):
     """An ``ipywidgets.interactive`` that redraws ``draw(axes, **values)`` when a slider moves.
 
-    Needs a live kernel; the static book shows :func:`frame_animation` of the same ``draw``.
+    Needs a live kernel; the static book shows a :func:`kernel_free_html` control instead.
     """
     import ipywidgets as widgets
     from IPython.display import display
@@ -95,35 +128,85 @@ def live_panels(draw, ncols: int = 2, width: float = 8.0, height: float = 3.0, *
     return widgets.interactive(update, **sliders)
 
 
-def frame_animation(draw, n_frames: int, dpi: int, figsize: tuple[float, float], fps: int = 4) -> str:
-    """Kernel-free HTML (matplotlib's jshtml) with a frame slider: frame i is ``draw(axes, i)``.
+# ---------------------------------------------------------------------- kernel-free controls
 
-    Frames are re-encoded with a 64-colour palette, which loses nothing visible in a line plot
-    and keeps an animation of ~20 frames to a few hundred kB.
+_CONTROL_CSS = """
+.avx{font:14px/1.4 system-ui,-apple-system,"Segoe UI",sans-serif;color:#222;margin:.5em 0 1em}
+.avx-sliders{display:grid;grid-template-columns:max-content minmax(8em,1fr) 4.5em;gap:.2em .8em;
+ align-items:center;max-width:40em}
+.avx-sliders input[type=range]{width:100%}
+.avx-sliders output{font-variant-numeric:tabular-nums;text-align:right}
+.avx-panels{display:flex;flex-wrap:wrap;gap:.5em 1.5em;margin:.4em 0}
+.avx-panel{flex:1 1 320px;max-width:460px}
+.avx-panel svg{width:100%;height:auto;display:block;overflow:visible}
+.avx-panel .avx-title{font-weight:600;font-size:13px;text-align:center}
+.avx-legend{display:flex;flex-wrap:wrap;gap:.1em 1em;font-size:12.5px;justify-content:center}
+.avx-legend span::before{content:"";display:inline-block;width:1.6em;height:0;margin:0 .35em .25em 0;
+ vertical-align:middle;border-top:2.5px var(--avx-dash,solid) var(--avx-colour,#000)}
+.avx-legend span.avx-dot::before{width:.55em;height:.55em;border:0;border-radius:50%;
+ background:var(--avx-colour,#000)}
+.avx table.avx-values{border-collapse:collapse;font-size:13px;margin:.3em 0}
+.avx table.avx-values td,.avx table.avx-values th{padding:.15em .8em;border-bottom:1px solid #ddd;
+ text-align:left}
+.avx table.avx-values td.avx-num{text-align:right;font-variant-numeric:tabular-nums}
+.avx svg text{font-size:14.5px;fill:#333}
+.avx svg .avx-grid{stroke:#e6e6e6}
+.avx svg .avx-axis{stroke:#555}
+"""
+
+
+def slider_markup(prefix: str, name: str, text: str, lo: float, hi: float, step: float, value: float) -> str:
+    """One labelled ``input[type=range]`` with id ``{prefix}-{name}`` and its ``<output>``."""
+    ident = f"{prefix}-{name}"
+    return (
+        f'<label for="{ident}">{text}</label>'
+        f'<input type="range" id="{ident}" data-param="{name}" min="{lo:g}" max="{hi:g}" '
+        f'step="{step:g}" value="{value:g}" aria-label="{html.escape(text)}">'
+        f'<output id="{ident}-value" for="{ident}">{value:g}</output>'
+    )
+
+
+def value_row(prefix: str, name: str, text: str, unit: str = "") -> str:
+    """A table row printing one computed quantity: ``<td id="{prefix}-{name}" data-value=...>``."""
+    return (
+        f'<tr><th scope="row">{text}</th><td class="avx-num" id="{prefix}-{name}" '
+        f'data-quantity="{name}" data-value=""></td><td>{unit}</td></tr>'
+    )
+
+
+def legend_markup(items: Sequence[tuple[str, str, str]]) -> str:
+    """An HTML legend: ``(text, colour, style)`` with style ``solid``, ``dashed``, ``dotted`` or ``dot``."""
+    spans = []
+    for text, col, style in items:
+        if style == "dot":
+            spans.append(f'<span class="avx-dot" style="--avx-colour:{col}">{text}</span>')
+        else:
+            spans.append(f'<span style="--avx-colour:{col};--avx-dash:{style}">{text}</span>')
+    return '<div class="avx-legend">' + "".join(spans) + "</div>"
+
+
+def kernel_free_html(root_id: str, body: str, scripts: Sequence[Path], mount: str, config: dict) -> str:
+    """A self-contained control for the static book: markup, style and JavaScript in one string.
+
+    ``body`` is the control's markup (sliders, SVG panels, value table), placed in
+    ``<div class="avx" id="root_id">``. The JavaScript files in ``scripts`` are inlined, in order,
+    inside one function scope (no globals, nothing fetched), followed by the call
+    ``mount(root, config)`` with ``config`` serialised as JSON. The output is the same bytes on
+    every call with the same arguments, so notebooks store it without nbval exemptions.
     """
-    from matplotlib.animation import FuncAnimation
-
-    if isinstance(n_frames, bool) or int(n_frames) != n_frames or n_frames < 2:
-        raise ValueError(f"n_frames must be an integer >= 2, got {n_frames}")
-    with mpl.rc_context({"savefig.dpi": dpi, "figure.dpi": dpi, "animation.frame_format": "png"}):
-        fig, axes = plt.subplots(1, 2, figsize=figsize)
-        try:
-            anim = FuncAnimation(fig, lambda i: draw(axes, i), frames=int(n_frames))
-            html = anim.to_jshtml(fps=fps, default_mode="once")
-        finally:
-            plt.close(fig)
-    return _FRAME.sub(_quantise_frame, html)
-
-
-# matplotlib's HTMLWriter embeds each frame as base64 PNG split by backslash-newlines
-_FRAME = re.compile(r"data:image/png;base64,([A-Za-z0-9+/=\\\n]+)")
-
-
-def _quantise_frame(match: re.Match) -> str:
-    from PIL import Image
-
-    png = base64.b64decode(match.group(1).replace("\\\n", ""))
-    image = Image.open(io.BytesIO(png)).convert("RGB").quantize(colors=64)
-    out = io.BytesIO()
-    image.save(out, format="png", optimize=True)
-    return "data:image/png;base64," + base64.b64encode(out.getvalue()).decode("ascii")
+    sources = []
+    for path in scripts:
+        text = Path(path).read_text(encoding="utf-8")
+        if "</script" in text.lower():
+            raise ValueError(f"{path} contains '</script', which would end the inline script early")
+        sources.append(f"// ---- {Path(path).name}\n{text.strip()}\n")
+    payload = json.dumps(config, sort_keys=True, allow_nan=False).replace("</", "<\\/")
+    script = (
+        "(function () {\n'use strict';\n"
+        + "\n".join(sources)
+        + f"\n{mount}(document.getElementById({json.dumps(root_id)}), {payload});\n}})();"
+    )
+    return (
+        f'<div class="avx" id="{root_id}">\n<style>{_CONTROL_CSS.strip()}</style>\n{body}\n</div>\n'
+        f"<script>\n{script}\n</script>\n"
+    )

@@ -1,9 +1,11 @@
-"""Chapter 1's explorer: the widget, the shared drawing function and the static animation."""
+"""Chapter 1's explorer: the widget, the shared drawing function, the kernel-free control and the figures."""
 
 from __future__ import annotations
 
-import base64
+import json
 import re
+import shutil
+import subprocess
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -11,17 +13,19 @@ import pytest
 import torch
 
 from alphavae_core.chapters.divergences.explorer import (
-    SETTINGS,
-    alpha_animation,
+    SCRIPTS,
+    SLIDERS,
     alpha_explorer,
+    alpha_explorer_html,
     divergence_curves,
     draw_alpha_panel,
     plot_divergence_vs_alpha,
+    plot_geometric_means,
 )
-from alphavae_core.divergences import gjs_normal, kl_normal
-from alphavae_core.experiments.presets import PRESET_NAMES, select
+from alphavae_core.divergences import geometric_mean_normal, gjs_normal, kl_normal
 
-MAX_HTML_BYTES = 800_000
+MAX_HTML_BYTES = 40_000
+SVG_NAMESPACE = "http://www.w3.org/2000/svg"
 
 
 def test_curves_match_closed_forms_and_endpoints():
@@ -58,26 +62,56 @@ def test_widget_builds_and_redraws():
     assert not plt.get_fignums()  # every redraw closes its figure
 
 
-def test_animation_html_size_and_frames():
-    html = alpha_animation(n_frames=21)
+def test_html_control_is_self_contained_and_deterministic():
+    html = alpha_explorer_html()
+    assert html == alpha_explorer_html()  # same bytes on every run: nbval compares it as is
     assert len(html.encode()) < MAX_HTML_BYTES
-    frames = re.findall(r"data:image/png;base64,([A-Za-z0-9+/=]+)", html)
-    assert len(frames) == 21
-    assert base64.b64decode(frames[0])[:8] == b"\x89PNG\r\n\x1a\n"
-    assert not plt.get_fignums()
+    for name in ("alpha", "mu", "logvar"):
+        lo, hi, step = SLIDERS[name]
+        assert re.search(
+            rf'<input type="range" id="explorer-{name}"[^>]*min="{lo:g}" max="{hi:g}" step="{step:g}"', html
+        )
+    for name in ("kl-qp", "kl-pq", "primal", "dual", "densities", "curves"):
+        assert f'id="explorer-{name}"' in html
+    # nothing is fetched: no src/href attributes, and the only URL is the SVG namespace
+    assert not re.search(r"\b(src|href)\s*=", html)
+    assert set(re.findall(r"https?://[^'\"\s)]+", html)) == {SVG_NAMESPACE}
+    assert html.count("<script>") == 1 and 'mountAlphaExplorer(document.getElementById("explorer")' in html
 
 
-def test_animation_rejects_bad_frame_count():
-    with pytest.raises(ValueError, match="n_frames .*1"):
-        alpha_animation(n_frames=1)
+def test_html_control_rejects_values_off_its_sliders():
+    with pytest.raises(ValueError, match="logvar must lie in"):
+        alpha_explorer_html(logvar=5.0)
 
 
-def test_static_figure():
-    ax = plot_divergence_vs_alpha({"a": (1.0, -1.0), "b": (0.0, 1.0)})
-    assert len(ax.lines) == 8
+@pytest.mark.skipif(shutil.which("node") is None, reason="no node: the browser test checks the JavaScript")
+def test_javascript_closed_forms_match_python():
+    """The page's closed forms (closed_forms.js) against alphavae_core.divergences, without a browser."""
+    points = [(a, m, s) for a in (0.0, 0.3, 1.0) for m in (-3.0, 0.0, 1.7) for s in (-3.0, 0.0, 2.0)]
+    script = "\n".join(p.read_text() for p in SCRIPTS[:2]) + (
+        f"\nconsole.log(JSON.stringify({json.dumps(points)}.map(([a, m, s]) => "
+        "[gjsNormal(m, s, a, false), gjsNormal(m, s, a, true), klNormal(m, s, 0, 0), klNormal(0, 0, m, s),"
+        " ...geometricMeanNormal(m, s, 0, 0, a)])));"
+    )
+    values = json.loads(
+        subprocess.run(["node", "-e", script], capture_output=True, text=True, check=True).stdout
+    )
+    t = lambda x: torch.tensor([float(x)], dtype=torch.float64)  # noqa: E731
+    for (a, m, s), got in zip(points, values, strict=True):
+        mean_a, lv_a = geometric_mean_normal(t(m), t(s), t(0), t(0), a)
+        want = [
+            gjs_normal(t(m), t(s), a), gjs_normal(t(m), t(s), a, dual=True), kl_normal(t(m), t(s), t(0), t(0)),
+            kl_normal(t(0), t(0), t(m), t(s)), mean_a, lv_a,
+        ]  # fmt: skip
+        assert np.allclose(got, [float(w) for w in want], rtol=0, atol=1e-12), (a, m, s)
+
+
+def test_static_figures():
+    examples = {"a": (1.0, -1.0), "b": (0.0, 1.0), "c": (2.0, 0.0)}
+    axes = plot_divergence_vs_alpha(examples)
+    assert len(axes) == 3 and all(len(ax.lines) == 4 for ax in axes)
+    assert axes[0].get_ylabel() == "divergence (nats)"
+    assert len(axes[0].figure.legends) == 1
+    ax = plot_geometric_means(1.0, -1.0, (0.0, 0.5, 1.0))
+    assert len(ax.lines) == 5 and ax.get_legend() is not None
     plt.close("all")
-
-
-def test_settings_cover_every_preset():
-    for preset in PRESET_NAMES:
-        assert 2 <= select(SETTINGS, preset)["n_frames"] <= 41

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import math
+import re
 
 import numpy as np
 import pytest
@@ -191,7 +193,7 @@ def test_gd_on_eq18_reaches_eq16_in_one_step_within_the_bound(q):
     assert torch.equal(traj[0], torch.tensor(starts, dtype=F64))
     assert torch.allclose(traj[1:], skew.alpha_star_eq16(mu, lv).expand(6, 3), atol=1e-12)
     check = skew.prop2_check(mu, lv, starts, 6, objective="approx")
-    assert (check["first_violation"] == -1).all()
+    assert check["first_violation"].isna().all()
     gap = skew.suboptimality(mu, lv, traj, objective="approx")
     bound = skew.prop2_bound(mu, lv, starts, skew.alpha_star_eq16(mu, lv), 6)
     assert torch.all(gap[0] <= bound[0])  # T = 0: gap = bound / 2 exactly
@@ -275,17 +277,38 @@ def test_settings_cover_every_preset():
 # ---------------------------------------------------------------------------------- explorer
 
 
-def test_explorer_curves_and_animation():
+def test_explorer_curves_widget_and_html_control():
     c = skew_explore.skew_curves(1.0, -2.0, 3)
     mu, lv = _q(1.0, -2.0, 3)
     assert c["exact_primal"] == pytest.approx(float(skew.exact_alpha_star(mu, lv)), abs=1e-12)
     assert c["eq16"] == pytest.approx(float(skew.alpha_star_eq16(mu, lv)), abs=1e-12)
-    html = skew_explore.skew_animation(n_frames=2, dpi=30, figsize=(4, 1.5))
-    assert "<img" in html or "animation" in html.lower()
     ui = skew_explore.skew_explorer()
     assert len(ui.children) == 4  # three sliders and the output
-    with pytest.raises(ValueError, match="n_frames"):
-        skew_explore.skew_animation(n_frames=1)
+    html = skew_explore.skew_explorer_html()
+    assert html == skew_explore.skew_explorer_html() and len(html.encode()) < 40_000
+    for name in ("mean", "logvar", "dim"):
+        assert f'<input type="range" id="skew-explorer-{name}"' in html
+    for name in ("eq16", "primal-star", "dual-star", "primal-plot", "dual-plot"):
+        assert f'id="skew-explorer-{name}"' in html
+    assert not re.search(r"\b(src|href)\s*=", html)
+    # the page's search is exact_alpha_star's: same grid
+    assert (
+        skew_explore.MINIMISER["grid"] == inspect.signature(skew.exact_alpha_star).parameters["grid"].default
+    )
+    with pytest.raises(ValueError, match="dim must lie in"):
+        skew_explore.skew_explorer_html(dim=0)
+
+
+def test_static_figures_have_labels_and_legends():
+    import matplotlib.pyplot as plt
+
+    examples = {"a": (1.0, -1.0), "b": (0.0, -3.0), "c": (2.0, 1.0), "d": (3.0, -6.0)}
+    axes = skew_explore.plot_landscapes(examples)
+    assert len(axes) == 4 and len(axes[0].figure.legends) == 1
+    assert all(ax.get_xlabel() for ax in axes[-2:]) and axes[0].get_ylabel() == "divergence (nats)"
+    axes = skew_explore.plot_curvature(examples)
+    assert all(ax.get_legend() is not None for ax in axes)
+    plt.close("all")
 
 
 # ------------------------------------------------------------------------------- bad inputs
@@ -323,7 +346,10 @@ def test_steps_to_reach_requires_staying_close():
     traj = torch.tensor(
         [[0.9, 0.0], [0.5, 0.0], [0.31, 0.0], [0.5, 0.0], [0.305, 0.0], [0.301, 0.0]], dtype=F64
     )
-    assert skew.steps_to_reach(traj, 0.3, tol=0.01).tolist() == [4, -1]
+    reach = skew.steps_to_reach(traj, 0.3, tol=0.01)
+    assert reach.tolist() == [4, -1]
+    table = skew.reach_table(reach.reshape(1, 2), ["lr"], ["a", "b"], steps=5)
+    assert table.loc["lr"].tolist() == ["4", "not within 5"]
 
 
 def test_summaries_and_html_table():

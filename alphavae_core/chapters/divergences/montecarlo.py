@@ -36,6 +36,7 @@ __all__ = [
     "MCEstimate",
     "closed_form_vs_mc",
     "example_pairs",
+    "for_readers",
     "mc_gjs_mvn",
     "mc_gjs_normal",
     "mc_js_normal",
@@ -283,3 +284,21 @@ def closed_form_vs_mc(
     exact_rows = table["stderr"] <= 1e-9 * (1.0 + table["closed_form"].abs())
     table["z"] = (table["abs_error"] / table["stderr"]).mask(exact_rows)
     return table
+
+
+def for_readers(table: pd.DataFrame, decimals: int = 4) -> pd.DataFrame:
+    """:func:`closed_form_vs_mc`'s table as a reader sees it: units in the column names, the skew
+    written as α, and the z-score of an exact (constant-integrand) estimate as words, not NaN."""
+    shown = table.round(decimals).rename(
+        columns={
+            "closed_form": "closed form (nats)",
+            "mc": "Monte Carlo (nats)",
+            "stderr": "standard error (nats)",
+            "abs_error": "|difference| (nats)",
+            "z": "|difference| / standard error",
+        },
+        index=lambda name: name.replace(" a=", " α = ").replace(", diag", ", diagonal").replace("||", "‖"),
+    )
+    ratio = "|difference| / standard error"
+    shown[ratio] = shown[ratio].astype(object).where(shown[ratio].notna(), "exact: constant integrand")
+    return shown

@@ -35,6 +35,8 @@ from alphavae_core.chapters.skew_optimisation.sweeps import (
     html_table,
     paper_vs_measured,
     prop2_summary,
+    reach_table,
+    readable,
     steps_to_reach,
     sweep_heterogeneous,
     sweep_isotropic,

@@ -162,7 +162,7 @@ def prop2_check(
     Runs :func:`gd_trajectory` and compares :func:`suboptimality` with :func:`prop2_bound`
     (taking alpha* as the true minimiser of the objective descended). Columns: ``q`` (index in the
     flattened batch), ``start``, ``first_violation`` (first step T at which the gap exceeds the
-    bound by more than ``rtol * beta``, float64 rounding; -1 if never within ``steps``),
+    bound by more than ``rtol * beta``, float64 rounding; missing (``<NA>``) if never within ``steps``),
     ``ratio_after_1`` (gap / bound after one step; 0 if the gap is already at rounding level),
     ``final_error`` (``|alpha_T - alpha*|`` after the last step) and ``predicted_factor``
     (``|1 - f''(alpha*) * step|``, the local contraction of the error per step: GD converges
@@ -190,7 +190,9 @@ def prop2_check(
         {
             "q": np.repeat(np.arange(n_q), n_s),
             "start": traj[0].reshape(-1).numpy(),
-            "first_violation": torch.where(first > steps, -1, first).reshape(-1).numpy(),
+            "first_violation": pd.Series(first.reshape(-1).numpy())
+            .where(lambda t: t <= steps)
+            .astype("Int64"),
             "ratio_after_1": ratio.reshape(-1).numpy(),
             "final_error": (traj[-1] - star.unsqueeze(-1)).abs().reshape(-1).numpy(),
             "predicted_factor": factor.unsqueeze(-1).expand(n_q, n_s).reshape(-1).numpy(),

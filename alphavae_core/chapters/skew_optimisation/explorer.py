@@ -1,28 +1,32 @@
 """Chapter 2's figures and explorer: the skew landscape of q = N(m 1, e^s I) and its minimum.
 
-One drawing function, :func:`draw_skew_panel`, serves both front ends (as in chapter 1's
+The explorer has two front ends that show the same two panels (as chapter 1's
 :mod:`alphavae_core.chapters.divergences.explorer`):
 
-* :func:`skew_explorer` — ipywidgets sliders (mean m, log-variance s, dimension d) for a live kernel;
-* :func:`skew_animation` — a kernel-free ``FuncAnimation.to_jshtml`` page whose frame slider sweeps
-  q's mean, for the static HTML book.
+* :func:`skew_explorer_html` — a self-contained HTML/SVG/JavaScript control computed in the page
+  (``explorer.js`` here, with chapter 1's ``svgplot.js`` and ``closed_forms.js``): works in the static
+  book with no kernel and no network;
+* :func:`skew_explorer` — ipywidgets sliders redrawing :func:`draw_skew_panel` in a live kernel.
 
-The ``plot_*`` functions draw the chapter's static figures from :mod:`.landscape`, :mod:`.descent` and :mod:`.sweeps` results.
-
-In the explorer, the left panel shows the exact primal JS^Galpha (``gjs_normal``) and equation 18's approximation, with the
+Left panel: the exact primal JS^Galpha (``gjs_normal``) and equation 18's approximation, with the
 exact minimiser and equation 16 marked. Right panel: the exact dual with its minimiser, and
 equation 16 for reference (it was derived for the primal only). Convention of
 :mod:`alphavae_core.divergences` (N_alpha ∝ q^alpha p^(1-alpha)).
+
+The ``plot_*`` functions draw the chapter's static figures from :mod:`.landscape`, :mod:`.descent`
+and :mod:`.sweeps` results.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from alphavae_core.chapters.divergences.explorer import SCRIPTS as CHAPTER1_SCRIPTS
 from alphavae_core.chapters.skew_optimisation.descent import (
     gd_trajectory,
     prop2_bound,
@@ -36,24 +40,47 @@ from alphavae_core.chapters.skew_optimisation.landscape import (
     kl_directions,
     landscape,
 )
-from alphavae_core.plotting import PALETTE, frame_animation, live_panels, new_figure
+from alphavae_core.plotting import (
+    EXAMPLE_COLOURS,
+    PALETTE,
+    kernel_free_html,
+    legend_markup,
+    live_panels,
+    new_figure,
+    slider_markup,
+    value_row,
+)
 
 __all__ = [
+    "MINIMISER",
+    "SCRIPTS",
+    "SLIDERS",
     "draw_skew_panel",
     "plot_adam",
     "plot_curvature",
     "plot_gap_maps",
     "plot_gd",
     "plot_landscapes",
-    "skew_animation",
     "skew_curves",
     "skew_explorer",
+    "skew_explorer_html",
 ]
 
 PRIMAL_COLOUR = PALETTE["gjs"]
 DUAL_COLOUR = PALETTE["dgjs"]
-APPROX_COLOUR = "0.45"
+APPROX_COLOUR = "#737373"  # eq. 18 and eq. 16: an approximation, not a regulariser of its own
 N_ALPHA = 201
+# (min, max, step) of each slider, shared by both front ends
+SLIDERS: dict[str, tuple[float, float, float]] = {
+    "mean": (0.0, 4.0, 0.1),
+    "logvar": (-8.0, 4.0, 0.2),
+    "dim": (1, 64, 1),
+}
+# exact_alpha_star's search, which the page repeats: grid, bisection steps, flatness tolerance
+MINIMISER = {"grid": 401, "iters": 60, "flat_tol": 1e-13}
+# The page's JavaScript, in load order: chapter 1's SVG drawing and closed forms, then this control.
+SCRIPTS = (*CHAPTER1_SCRIPTS[:2], Path(__file__).resolve().parent / "explorer.js")
+LINE_STYLES = ("-", "--", ":", "-.")
 
 
 @lru_cache(maxsize=128)
@@ -78,109 +105,180 @@ def skew_curves(mean: float, logvar: float, dim: int = 1) -> dict[str, np.ndarra
 
 
 def _mark(ax, alpha: float, curve_alpha: np.ndarray, curve: np.ndarray, **style) -> None:
+    """A vertical line at ``alpha`` and a dot where it meets the curve (nothing when alpha is NaN)."""
     if np.isfinite(alpha):
-        ax.axvline(alpha, lw=1.2, **style)
-        ax.plot([alpha], [np.interp(alpha, curve_alpha, curve)], "o", ms=4, color=style.get("color"))
+        colour, mfc, text = style.pop("color"), style.pop("mfc", None), style.pop("label", None)
+        ax.axvline(alpha, lw=1.2, color=colour, **style)
+        value = np.interp(alpha, curve_alpha, curve)
+        ax.plot([alpha], [value], "o", ms=5, color=colour, mfc=mfc or colour, label=text)
 
 
 def draw_skew_panel(axes, mean: float, logvar: float, dim: int = 1) -> None:
-    """Draw the primal (left) and dual (right) landscapes with their minimisers on two axes."""
+    """Draw the primal (left) and dual (right) landscapes with their minimisers on two axes.
+
+    The kernel-free control (``explorer.js``) draws the same two panels.
+    """
     ax_p, ax_d = axes
     ax_p.clear()
     ax_d.clear()
     c = skew_curves(float(mean), float(logvar), int(dim))
     a = c["alpha"]
-    ax_p.plot(a, c["primal"], color=PRIMAL_COLOUR, lw=2, label="exact (gjs_normal)")
-    ax_p.plot(a, c["approx"], color=APPROX_COLOUR, ls="--", label="eq. 18 (no normaliser)")
-    _mark(ax_p, c["exact_primal"], a, c["primal"], color=PRIMAL_COLOUR, ls="-")
-    _mark(ax_p, c["eq16"], a, c["approx"], color=APPROX_COLOUR, ls=":")
+    ax_p.plot(a, c["approx"], color=APPROX_COLOUR, ls="--", lw=1.6, label="eq. 18 (no normaliser)")
+    ax_p.plot(a, c["primal"], color=PRIMAL_COLOUR, lw=2.2, label=r"exact primal JS$^{G_\alpha}$")
+    _mark(ax_p, c["eq16"], a, c["approx"], color=APPROX_COLOUR, ls=":", mfc="white", label="eq. 16")
+    _mark(ax_p, c["exact_primal"], a, c["primal"], color=PRIMAL_COLOUR, ls="-", label="exact minimiser")
     ax_p.set_title(
-        rf"primal: exact $\alpha^*$={c['exact_primal']:.3f}, eq. 16={c['eq16']:.3f}", fontsize="small"
+        rf"primal: exact $\alpha^*$ = {c['exact_primal']:.3f}, eq. 16 = {c['eq16']:.3f}", fontsize="small"
     )
-    ax_d.plot(a, c["dual"], color=DUAL_COLOUR, lw=2, label="exact (gjs_normal, dual)")
-    _mark(ax_d, c["exact_dual"], a, c["dual"], color=DUAL_COLOUR, ls="-")
+    ax_d.plot(a, c["dual"], color=DUAL_COLOUR, lw=2.2, label=r"exact dual JS$_*^{G_\alpha}$")
+    _mark(ax_d, c["exact_dual"], a, c["dual"], color=DUAL_COLOUR, ls="-", label="exact minimiser")
     if np.isfinite(c["eq16"]):
-        ax_d.axvline(c["eq16"], color=APPROX_COLOUR, ls=":", lw=1.2, label="eq. 16")
-    ax_d.set_title(rf"dual: exact $\alpha^*$={c['exact_dual']:.3f}", fontsize="small")
+        ax_d.axvline(c["eq16"], color=APPROX_COLOUR, ls=":", lw=1.2, label="eq. 16, for reference")
+    ax_d.set_title(rf"dual: exact $\alpha^*$ = {c['exact_dual']:.3f}", fontsize="small")
     for ax, curves in ((ax_p, (c["primal"], c["approx"])), (ax_d, (c["dual"],))):
         top = max(float(np.max(v)) for v in curves)
-        ax.set(xlim=(0.0, 1.0), ylim=(0.0, 1.08 * top if top > 0 else 1.0), xlabel=r"$\alpha$")
+        ax.set(xlim=(0.0, 1.0), ylim=(0.0, 1.08 * top if top > 0 else 1.0), xlabel=r"skew $\alpha$")
+        ax.set_ylabel("divergence (nats)")
         ax.legend(loc="upper center", fontsize="x-small")
-    ax_p.set_ylabel("divergence (nats)")
 
 
 def skew_explorer(mean: float = 1.0, logvar: float = -2.0, dim: int = 1):
     """ipywidgets UI: sliders for q's mean, log-variance and dimension redraw both landscapes.
 
-    Needs a live kernel; the static book shows :func:`skew_animation` instead. Returns the
+    Needs a live kernel; the static book shows :func:`skew_explorer_html` instead. Returns the
     ``ipywidgets.interactive`` object.
     """
     import ipywidgets as widgets
 
     style = {"description_width": "initial"}
+    (m_lo, m_hi, m_step), (s_lo, s_hi, s_step), (d_lo, d_hi, d_step) = (
+        SLIDERS[k] for k in ("mean", "logvar", "dim")
+    )
     return live_panels(
         draw_skew_panel,
-        mean=widgets.FloatSlider(value=mean, min=0.0, max=4.0, step=0.1, description="mean m", style=style),
-        logvar=widgets.FloatSlider(
-            value=logvar, min=-8.0, max=4.0, step=0.2, description="log-variance s", style=style
+        height=3.2,
+        mean=widgets.FloatSlider(
+            value=mean, min=m_lo, max=m_hi, step=m_step, description="mean m", style=style
         ),
-        dim=widgets.IntSlider(value=dim, min=1, max=64, step=1, description="dimension d", style=style),
+        logvar=widgets.FloatSlider(
+            value=logvar, min=s_lo, max=s_hi, step=s_step, description="log-variance s", style=style
+        ),
+        dim=widgets.IntSlider(
+            value=dim, min=d_lo, max=d_hi, step=d_step, description="dimension d", style=style
+        ),
     )
 
 
-def skew_animation(
-    logvar: float = -2.0,
-    dim: int = 1,
-    mean_range: tuple[float, float] = (0.0, 3.0),
-    n_frames: int = 17,
-    dpi: int = 60,
-    figsize: tuple[float, float] = (7.5, 2.8),
+def skew_explorer_html(
+    mean: float = 1.0, logvar: float = -2.0, dim: int = 1, prefix: str = "skew-explorer"
 ) -> str:
-    """Kernel-free version of :func:`skew_explorer`: HTML whose frame slider sweeps q's mean.
+    """The explorer as a kernel-free HTML control: the same two landscapes, computed in the page.
 
-    ``n_frames`` evenly spaced means over ``mean_range`` at fixed ``logvar`` and ``dim``; each
-    frame a PNG of :func:`draw_skew_panel` embedded in the page (about 20-30 kB a frame).
+    The JavaScript evaluates the closed forms (chapter 1's ``closed_forms.js``) and finds the exact
+    minimisers as :func:`~alphavae_core.chapters.skew_optimisation.landscape.minimise_skew` does
+    (a grid of :data:`MINIMISER` ``["grid"]`` skews, then bisection on the derivative). Element ids:
+    sliders ``{prefix}-mean``, ``{prefix}-logvar``, ``{prefix}-dim``; SVG panels
+    ``{prefix}-primal-plot``, ``{prefix}-dual-plot``; printed values ``{prefix}-kl-pq``,
+    ``{prefix}-kl-qp``, ``{prefix}-eq16``, ``{prefix}-primal-star``, ``{prefix}-primal-gap``,
+    ``{prefix}-primal-min``, ``{prefix}-dual-star``, ``{prefix}-dual-gap``, ``{prefix}-dual-min``,
+    each with its full float64 value in ``data-value`` (NaN where q = p makes every skew a minimiser).
     """
-    if isinstance(n_frames, bool) or int(n_frames) != n_frames or n_frames < 2:
-        raise ValueError(f"n_frames must be an integer >= 2, got {n_frames}")
-    means = np.linspace(*mean_range, int(n_frames))
-    return frame_animation(
-        lambda axes, i: draw_skew_panel(axes, float(means[i]), logvar, dim), len(means), dpi, figsize, fps=3
+    for name, value in (("mean", mean), ("logvar", logvar), ("dim", dim)):
+        lo, hi, _ = SLIDERS[name]
+        if not lo <= value <= hi:
+            raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}], got {value}")
+    js, js_dual = "JS<sup>G<sub>α</sub></sup>", "JS<sub>*</sub><sup>G<sub>α</sub></sup>"
+    sliders = "".join(
+        slider_markup(prefix, name, text, *SLIDERS[name], value)
+        for name, text, value in (
+            ("mean", "mean m of q", mean),
+            ("logvar", "log-variance s of q", logvar),
+            ("dim", "dimension d", dim),
+        )
     )
+    left = legend_markup(
+        [
+            (f"exact primal {js}", PRIMAL_COLOUR, "solid"),
+            ("eq. 18 (no normaliser)", APPROX_COLOUR, "dashed"),
+            ("exact minimiser", PRIMAL_COLOUR, "dot"),
+            ("eq. 16 (dotted line)", APPROX_COLOUR, "dotted"),
+        ]
+    )
+    right = legend_markup(
+        [
+            (f"exact dual {js_dual}", DUAL_COLOUR, "solid"),
+            ("exact minimiser", DUAL_COLOUR, "dot"),
+            ("eq. 16, for reference", APPROX_COLOUR, "dotted"),
+        ]
+    )
+    rows = "".join(
+        value_row(prefix, name, text, unit)
+        for name, text, unit in (
+            ("kl-pq", "A = KL(p‖q), forward", "nats"),
+            ("kl-qp", "B = KL(q‖p), reverse", "nats"),
+            ("eq16", "eq. 16 in our convention, B / (A + B)", ""),
+            ("primal-star", f"exact minimiser of the primal {js}", ""),
+            ("primal-gap", "primal: exact minimiser − eq. 16", ""),
+            ("primal-min", "primal at its minimiser", "nats"),
+            ("dual-star", f"exact minimiser of the dual {js_dual}", ""),
+            ("dual-gap", "dual: exact minimiser − eq. 16", ""),
+            ("dual-min", "dual at its minimiser", "nats"),
+        )
+    )
+    body = (
+        f'<div class="avx-sliders">{sliders}</div>\n<div class="avx-panels">'
+        f'<div class="avx-panel"><div class="avx-title">primal: exact and eq. 18</div>'
+        f'<svg id="{prefix}-primal-plot"></svg>{left}</div>'
+        f'<div class="avx-panel"><div class="avx-title">dual: exact</div>'
+        f'<svg id="{prefix}-dual-plot"></svg>{right}</div></div>\n'
+        f'<table class="avx-values"><tbody>{rows}</tbody></table>'
+    )
+    config = {
+        "prefix": prefix,
+        "n_alpha": N_ALPHA,
+        "minimiser": MINIMISER,
+        "colours": {"primal": PRIMAL_COLOUR, "dual": DUAL_COLOUR, "approx": APPROX_COLOUR},
+    }
+    return kernel_free_html(prefix, body, SCRIPTS, "mountSkewExplorer", config)
 
 
 # --------------------------------------------------------------------------- static figures
 
 
-def _example_colours(n: int) -> list[str]:
-    return plt.rcParams["axes.prop_cycle"].by_key()["color"][:n]
-
-
 def plot_landscapes(examples: dict[str, tuple[float, float]], axes=None):
-    """Primal (exact and eq. 18) and dual landscapes of several 1-D q's, minimisers marked.
+    """One panel per 1-D q: exact primal, eq. 18 and exact dual over alpha, minimisers marked.
 
-    ``examples`` maps a legend name to ``(mean, logvar)``. Each curve is divided by the larger of
-    its two end values (the two KLs), so that q's of different scales share an axis. Filled
-    circles: exact minimisers; open circles: eq. 16 on eq. 18's curve.
+    ``examples`` maps a panel title to ``(mean, logvar)``; four examples fill a 2 x 2 grid. Filled
+    circles: exact minimisers; open circle: eq. 16 on eq. 18's curve.
     """
     if axes is None:
-        _, axes = new_figure(ncols=2, width=8.0, height=3.0, sharey=True)
-    ax_p, ax_d = axes
-    for (name, (mean, logvar)), col in zip(examples.items(), _example_colours(len(examples)), strict=True):
+        ncols = min(2, len(examples))
+        nrows = -(-len(examples) // ncols)
+        _, axes = new_figure(ncols=ncols, nrows=nrows, width=7.6, height=2.6 * nrows + 0.5)
+    axes = np.atleast_1d(axes).ravel()
+    for ax, (name, (mean, logvar)) in zip(axes, examples.items(), strict=True):
         c = skew_curves(float(mean), float(logvar))
-        a, scale = c["alpha"], max(c["primal"][0], c["primal"][-1])
-        ax_p.plot(a, c["primal"] / scale, color=col, lw=2, label=name)
-        ax_p.plot(a, c["approx"] / scale, color=col, ls="--", lw=1)
-        ax_p.plot([c["exact_primal"]], [np.interp(c["exact_primal"], a, c["primal"]) / scale], "o", color=col)
-        ax_p.plot([c["eq16"]], [np.interp(c["eq16"], a, c["approx"]) / scale], "o", mfc="white", color=col)
-        ax_d.plot(a, c["dual"] / scale, color=col, lw=2, label=name)
-        ax_d.plot([c["exact_dual"]], [np.interp(c["exact_dual"], a, c["dual"]) / scale], "o", color=col)
-        ax_d.axvline(c["eq16"], color=col, ls=":", lw=1)
-    ax_p.set(
-        xlabel=r"$\alpha$", ylabel="divergence / max(KL ends)", title="primal: exact (solid), eq. 18 (dashed)"
-    )
-    ax_d.set(xlabel=r"$\alpha$", title="dual: exact; eq. 16 dotted")
-    ax_p.legend(fontsize="x-small")
+        a = c["alpha"]
+        ax.plot(a, c["approx"], color=APPROX_COLOUR, ls="--", lw=1.5, label="primal, eq. 18 (no normaliser)")
+        ax.plot(a, c["primal"], color=PRIMAL_COLOUR, lw=2.2, label=r"primal JS$^{G_\alpha}$, exact")
+        ax.plot(a, c["dual"], color=DUAL_COLOUR, lw=2.2, label=r"dual JS$_*^{G_\alpha}$, exact")
+        ax.plot([c["eq16"]], [np.interp(c["eq16"], a, c["approx"])], "o", color=APPROX_COLOUR, mfc="white",
+                ms=6, label="eq. 16")  # fmt: skip
+        for key, curve, col in (
+            ("exact_primal", "primal", PRIMAL_COLOUR),
+            ("exact_dual", "dual", DUAL_COLOUR),
+        ):
+            ax.plot([c[key]], [np.interp(c[key], a, c[curve])], "o", color=col, ms=6)
+        top = max(c["primal"].max(), c["approx"].max(), c["dual"].max())
+        ax.set(xlim=(0, 1), ylim=(0, 1.05 * top), title=name)
+    for ax in axes[-2:]:
+        ax.set_xlabel(r"skew $\alpha$")
+    for ax in axes[::2]:
+        ax.set_ylabel("divergence (nats)")
+    handles, labels = axes[0].get_legend_handles_labels()
+    handles.append(plt.Line2D([], [], marker="o", ls="", color="0.2"))
+    labels.append("exact minimisers (filled)")
+    axes[0].figure.legend(handles, labels, loc="outside lower center", ncol=3, fontsize="small")
     return axes
 
 
@@ -189,9 +287,12 @@ def plot_gap_maps(iso, het, axes=None):
     and exact against eq. 16 for the heterogeneous sweep (one point per q).
     """
     if axes is None:
-        _, axes = new_figure(ncols=3, width=10.5, height=3.2)
+        _, axes = new_figure(ncols=3, width=10.0, height=3.3)
     means, logvars = np.unique(iso["mean"]), np.unique(iso["logvar"])
-    for ax, column, title in ((axes[0], "exact_primal", "primal"), (axes[1], "exact_dual", "dual")):
+    for ax, column, title in (
+        (axes[0], "exact_primal", r"primal JS$^{G_\alpha}$"),
+        (axes[1], "exact_dual", r"dual JS$_*^{G_\alpha}$"),
+    ):
         grid = (
             (iso[column] - iso["eq16"])
             .groupby([iso["mean"], iso["logvar"]])
@@ -203,52 +304,58 @@ def plot_gap_maps(iso, het, axes=None):
         image = ax.pcolormesh(
             logvars, means, grid.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, shading="nearest"
         )
-        ax.figure.colorbar(image, ax=ax, label=r"exact $\alpha^*$ $-$ eq. 16")
-        ax.set(xlabel="log-variance $s$ of $q$", ylabel="mean $m$ of $q$", title=title)
+        ax.figure.colorbar(image, ax=ax, label=r"exact $\alpha^*$ $-$ eq. 16 (skew)")
+        ax.set(xlabel="log-variance $s$ of $q$ (log of a variance)", ylabel="mean $m$ of $q$", title=title)
         ax.grid(False)
     ax = axes[2]
-    for column, colour, name in (
-        ("exact_primal", PRIMAL_COLOUR, "primal"),
-        ("exact_dual", DUAL_COLOUR, "dual"),
+    for column, col, name in (
+        ("exact_primal", PRIMAL_COLOUR, r"primal JS$^{G_\alpha}$"),
+        ("exact_dual", DUAL_COLOUR, r"dual JS$_*^{G_\alpha}$"),
     ):
-        ax.scatter(het["eq16"], het[column], s=6, alpha=0.5, color=colour, label=name)
-    ax.plot([0, 1], [0, 1], color="0.3", lw=1)
+        ax.scatter(het["eq16"], het[column], s=7, alpha=0.6, color=col, label=name)
+    ax.plot([0, 1], [0, 1], color="0.3", lw=1, label="equality")
+    dims = sorted({int(d) for d in het["dim"]})
     ax.set(
-        xlabel="eq. 16",
-        ylabel=r"exact $\alpha^*$",
-        title="random diagonal q (d = 2-64)",
+        xlabel=r"eq. 16 (skew $\alpha$)",
+        ylabel=r"exact $\alpha^*$ (skew $\alpha$)",
+        title=f"random diagonal q, d = {', '.join(map(str, dims))}",
         xlim=(0, 1),
         ylim=(0, 1),
     )
-    ax.legend(fontsize="x-small", markerscale=2)
+    ax.legend(fontsize="x-small", markerscale=2, loc="upper left")
     return axes
 
 
 def plot_curvature(examples: dict[str, tuple[float, float]], n_alpha: int = 201, axes=None):
-    """Second derivative of the exact primal and dual over alpha, in units of eq. 22's lambda."""
+    """Second derivative of the exact primal and dual over alpha, in units of eq. 22's lambda.
+
+    One line style per posterior of ``examples``; the primal in its colour, the dual in its own.
+    """
     if axes is None:
-        _, axes = new_figure(ncols=2, width=8.0, height=3.0, sharey=True)
+        _, axes = new_figure(ncols=2, width=8.0, height=3.3, sharey=True)
     alphas = torch.linspace(0.0, 1.0, n_alpha, dtype=torch.float64)
-    for (name, (mean, logvar)), col in zip(examples.items(), _example_colours(len(examples)), strict=True):
+    for (name, (mean, logvar)), style in zip(examples.items(), LINE_STYLES, strict=False):
         mu = torch.tensor([float(mean)], dtype=torch.float64)
         lv = torch.tensor([float(logvar)], dtype=torch.float64)
         fwd, rev = kl_directions(mu, lv)
         lam = float(2 * (fwd + rev))
-        for ax, dual in ((axes[0], False), (axes[1], True)):
-            ax.plot(alphas, curvature(mu, lv, alphas, dual=dual) / lam, color=col, label=name)
-    for ax, title in zip(axes, ("primal", "dual"), strict=True):
-        ax.axhline(1.0, color="0.3", ls="--", lw=1)
-        ax.set(yscale="log", xlabel=r"$\alpha$", title=title)
-    axes[0].set_ylabel(r"$f''(\alpha)\,/\,\lambda$ (eq. 22)")
-    axes[0].legend(fontsize="x-small")
+        for ax, dual, col in ((axes[0], False, PRIMAL_COLOUR), (axes[1], True, DUAL_COLOUR)):
+            ax.plot(
+                alphas, curvature(mu, lv, alphas, dual=dual) / lam, color=col, ls=style, lw=1.8, label=name
+            )
+    for ax, title in zip(axes, (r"primal JS$^{G_\alpha}$", r"dual JS$_*^{G_\alpha}$"), strict=True):
+        ax.axhline(1.0, color="0.3", ls="-", lw=0.8)
+        ax.set(yscale="log", xlabel=r"skew $\alpha$", title=title, xlim=(0, 1))
+        ax.legend(fontsize="x-small", title=r"posterior $q$ (grey line: eq. 20)", title_fontsize="x-small")
+    axes[0].set_ylabel(r"curvature $f''(\alpha)\,/\,\lambda$ (ratio)")
     return axes
 
 
 def plot_gd(mu, logvar, starts, steps: int, axes=None, title: str = ""):
     """Gradient descent with eq. 27's step: alpha_t (left) and f(alpha_t) - min f (right).
 
-    Solid: the exact primal; dashed: eq. 18 (which it solves in one step). Right panel: the
-    gap of the exact primal against eq. 28's bound (dotted, one per start).
+    One colour per start. Left, solid: the exact primal; dashed: eq. 18 (which it solves in one
+    step). Right: the gap of the exact primal (solid) against eq. 28's bound (dotted).
     """
     if axes is None:
         _, axes = new_figure(ncols=2, width=8.0, height=3.0)
@@ -258,17 +365,25 @@ def plot_gd(mu, logvar, starts, steps: int, axes=None, title: str = ""):
     star = exact_alpha_star(mu, logvar)
     gap = suboptimality(mu, logvar, exact)
     bound = prop2_bound(mu, logvar, starts, star, steps)
-    for i, col in enumerate(_example_colours(len(starts))):
-        axes[0].plot(steps_axis, exact[:, i], color=col, marker=".", label=rf"$\alpha_1$={starts[i]:g}")
+    for i, col in enumerate(EXAMPLE_COLOURS[: len(starts)]):
+        axes[0].plot(
+            steps_axis, exact[:, i], color=col, marker=".", label=rf"start $\alpha_1$ = {starts[i]:g}"
+        )
         axes[0].plot(steps_axis, approx[:, i], color=col, ls="--", lw=1)
         axes[1].semilogy(steps_axis, gap[:, i].clamp(min=1e-17), color=col, marker=".")
         axes[1].semilogy(steps_axis, bound[:, i], color=col, ls=":")
-    axes[0].axhline(float(star), color="0.2", lw=1)
-    axes[0].axhline(float(alpha_star_eq16(mu, logvar)), color="0.2", ls="--", lw=1)
-    axes[0].set(xlabel="step $T$", ylabel=r"$\alpha_T$", ylim=(-0.03, 1.03), title=title)
-    axes[0].legend(fontsize="x-small")
-    axes[1].set(xlabel="step $T$", ylabel=r"$f(\alpha_T) - f(\alpha^*)$", ylim=(1e-17, None))
-    axes[1].set_title("exact gap (solid) vs eq. 28 bound (dotted)", fontsize="small")
+    axes[0].axhline(float(star), color=PRIMAL_COLOUR, lw=1.5, label=r"exact $\alpha^*$")
+    axes[0].axhline(float(alpha_star_eq16(mu, logvar)), color=APPROX_COLOUR, ls="--", lw=1.2, label="eq. 16")
+    axes[0].set(
+        xlabel="gradient-descent step $T$", ylabel=r"skew $\alpha_T$", ylim=(-0.03, 1.03), title=title
+    )
+    axes[0].legend(fontsize="x-small", ncol=2)
+    axes[1].set(
+        xlabel="gradient-descent step $T$", ylabel=r"$f(\alpha_T) - f(\alpha^*)$ (nats)", ylim=(1e-17, None)
+    )
+    axes[1].plot([], [], color="0.3", marker=".", label="exact primal: gap")
+    axes[1].plot([], [], color="0.3", ls=":", label="eq. 28: bound")
+    axes[1].legend(fontsize="x-small", loc="lower left")
     return axes
 
 
@@ -281,18 +396,19 @@ def plot_adam(traj, rates, star: float, eq16: float, axes=None):
     the exact primal since its curvature is at least lambda).
     """
     if axes is None:
-        _, axes = new_figure(ncols=len(rates), width=4.0 * len(rates), height=3.0, sharey=True)
+        _, axes = new_figure(ncols=len(rates), width=4.0 * len(rates), height=3.1, sharey=True)
     steps_axis = np.arange(traj.shape[0])
     for k, (ax, rate) in enumerate(zip(np.atleast_1d(axes), rates, strict=True)):
-        for i, col in enumerate(_example_colours(traj.shape[-1])):
+        for i, col in enumerate(EXAMPLE_COLOURS[: traj.shape[-1]]):
             start = float(traj[0, k, i])
-            ax.plot(steps_axis, traj[:, k, i], color=col, label=rf"$\alpha_1$={start:g}")
+            ax.plot(steps_axis, traj[:, k, i], color=col, lw=1.8, label=rf"start $\alpha_1$ = {start:g}")
             envelope = np.sqrt(2.0) * (start - star) * np.exp(-2.0 * steps_axis)
             ax.plot(steps_axis, star + envelope, color=col, ls=":", lw=1.2)
-        ax.axhline(star, color="0.2", lw=1, label=r"exact $\alpha^*$")
-        ax.axhline(eq16, color="0.2", ls="--", lw=1, label="eq. 16")
-        ax.set(xscale="symlog", xlabel="Adam step", title=f"lr = {rate:g}", ylim=(-0.03, 1.03))
-        ax.set_xlim(0, steps_axis[-1])
-    np.atleast_1d(axes)[0].set_ylabel(r"$\alpha_t$")
+        ax.axhline(star, color=PRIMAL_COLOUR, lw=1.5, label=r"exact $\alpha^*$")
+        ax.axhline(eq16, color=APPROX_COLOUR, ls="--", lw=1.2, label="eq. 16")
+        ax.plot([], [], color="0.3", ls=":", label="eq. 28's envelope")
+        ax.set(xscale="symlog", xlabel="Adam step (symmetric-log scale)", title=f"learning rate {rate:g}")
+        ax.set(ylim=(-0.03, 1.03), xlim=(0, steps_axis[-1]))
+    np.atleast_1d(axes)[0].set_ylabel(r"skew $\alpha_t$")
     np.atleast_1d(axes)[-1].legend(fontsize="x-small", loc="upper right")
     return axes

@@ -50,7 +50,6 @@ SETTINGS: dict[str, dict] = {
         "gd_steps": 12,
         "adam_steps": 400,
         "starts": (0.05, 0.5, 0.95),
-        "n_frames": 5,
         "seed": 0,
     },
     "cpu": {
@@ -62,7 +61,6 @@ SETTINGS: dict[str, dict] = {
         "gd_steps": 25,
         "adam_steps": 8000,
         "starts": (0.05, 0.5, 0.95),
-        "n_frames": 13,
         "seed": 0,
     },
     "paper": {
@@ -74,7 +72,6 @@ SETTINGS: dict[str, dict] = {
         "gd_steps": 25,
         "adam_steps": 20000,
         "starts": (0.05, 0.25, 0.5, 0.75, 0.95),
-        "n_frames": 17,
         "seed": 0,
     },
 }

@@ -133,7 +133,7 @@ def prop2_summary(checks: Mapping[str, pd.DataFrame], decimals: int = 3) -> pd.D
     """
     rows = []
     for name, check in checks.items():
-        violated = check["first_violation"] >= 0
+        violated = check["first_violation"].notna()
         per_q = check.groupby("q")["predicted_factor"].first()
         rows.append(
             {
@@ -141,7 +141,7 @@ def prop2_summary(checks: Mapping[str, pd.DataFrame], decimals: int = 3) -> pd.D
                 "(q, start) pairs": len(check),
                 "bound violated (%)": round(100 * float(violated.mean()), 1),
                 "median first violation T": (
-                    int(check.loc[violated, "first_violation"].median()) if violated.any() else -1
+                    int(check.loc[violated, "first_violation"].median()) if violated.any() else "never"
                 ),
                 "GD does not converge (% of q)": round(100 * float((per_q >= 1).mean()), 1),
                 "error factor per step, median": round(float(per_q.median()), decimals),
@@ -162,7 +162,8 @@ def html_table(table: pd.DataFrame) -> str:
 def steps_to_reach(trajectory: Tensor, target, tol: float = 0.01) -> Tensor:
     """First step at which ``|alpha_t - target| < tol`` and stays so; -1 if it never settles.
 
-    ``trajectory`` is ``(steps + 1, ...)``; ``target`` broadcasts against one row.
+    ``trajectory`` is ``(steps + 1, ...)``; ``target`` broadcasts against one row. For a reader,
+    :func:`reach_table` prints the -1s as words.
     """
     close = (trajectory - torch.as_tensor(target, dtype=trajectory.dtype)).abs() < tol
     # settled from step t on: every later step is close too (reverse cumulative AND)
@@ -171,12 +172,35 @@ def steps_to_reach(trajectory: Tensor, target, tol: float = 0.01) -> Tensor:
     return torch.where(settled.any(0), first, torch.full_like(first, -1))
 
 
+def reach_table(reach: Tensor, rows: Sequence[str], columns: Sequence[str], steps: int) -> pd.DataFrame:
+    """:func:`steps_to_reach` results ``(len(rows), len(columns))`` as a table a reader can read:
+    a step count, or "not within N steps" where the skew never settled within the ``steps`` run."""
+    cells = [[f"{int(v):,}" if v >= 0 else f"not within {steps:,}" for v in row] for row in reach.tolist()]
+    return pd.DataFrame(cells, index=list(rows), columns=list(columns))
+
+
 def _sig(value: float, digits: int = 3) -> float:
     return float(f"{value:.{digits}g}")
 
 
+_SUPERSCRIPT = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def readable(value: float, digits: int = 3) -> str:
+    """``value`` to ``digits`` significant digits as a reader writes it: ``0.0257``, ``2,890``, and
+    ``2.56 × 10⁷`` or ``9.86 × 10⁻⁶`` outside [0.01, 10⁴) rather than ``2.56e+07``."""
+    value = _sig(float(value), digits)
+    if value == 0 or 0.01 <= abs(value) < 1e4:
+        decimals = max(0, digits - 1 - int(np.floor(np.log10(abs(value))))) if value else 0
+        return f"{value:,.{decimals}f}"
+    exponent = int(np.floor(np.log10(abs(value))))
+    mantissa = value / 10**exponent
+    return f"{mantissa:.{digits - 1}f} × 10{str(exponent).translate(_SUPERSCRIPT)}"
+
+
 def curvature_summary(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Convexity over sweeps: f''(alpha) / lambda (eq. 22), per sweep and direction, 3 significant digits.
+    """Convexity over sweeps: f''(alpha) / lambda (eq. 22), per sweep and direction, as :func:`readable`
+    text with 3 significant digits.
 
     ``min over grid`` is the smallest second derivative over every skew of the grid and every q
     (positive: convex on the grid); ``max over grid`` the largest; ``at alpha*`` the median over
@@ -189,11 +213,11 @@ def curvature_summary(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
                 {
                     "sweep": name,
                     "divergence": direction,
-                    "min over grid": _sig(table[f"min_curv_{direction}"].min()),
-                    "max over grid": _sig(table[f"max_curv_{direction}"].max()),
-                    "at alpha*, min": _sig(table[f"curv_at_star_{direction}"].min()),
-                    "at alpha*, median": _sig(table[f"curv_at_star_{direction}"].median()),
-                    "at alpha*, max": _sig(table[f"curv_at_star_{direction}"].max()),
+                    "min over grid": readable(table[f"min_curv_{direction}"].min()),
+                    "max over grid": readable(table[f"max_curv_{direction}"].max()),
+                    "at α*, min": readable(table[f"curv_at_star_{direction}"].min()),
+                    "at α*, median": readable(table[f"curv_at_star_{direction}"].median()),
+                    "at α*, max": readable(table[f"curv_at_star_{direction}"].max()),
                 }
             )
     return pd.DataFrame(rows)
@@ -234,10 +258,10 @@ def paper_vs_measured(
         (
             "Convexity in α (eq. 20)",
             "f'' = 2(KL(p‖q) + KL(q‖p)) = λ, constant",
-            f"primal: f''/λ from {_sig(both['min_curv_primal'].min()):g} to {_sig(both['max_curv_primal'].max()):g} "
-            f"(convex, never below λ); dual: f'' > 0 at every grid point (min f''/λ "
-            f"{_sig(both['min_curv_dual'].min()):g}), convex on the sweep but flat at its minimum "
-            f"(median f''(α*)/λ {_sig(both['curv_at_star_dual'].median()):g})",
+            f"primal: f''/λ from {readable(both['min_curv_primal'].min())} to "
+            f"{readable(both['max_curv_primal'].max())} (convex, never below λ); dual: f'' > 0 at every grid "
+            f"point (min f''/λ {readable(both['min_curv_dual'].min())}), convex on the sweep but flat at its "
+            f"minimum (median f''(α*)/λ {readable(both['curv_at_star_dual'].median())})",
         ),
         (
             "GD rate (Prop. 2, eqs 17, 27-28)",
