@@ -30,8 +30,12 @@ class Adam:
         self.params, self.lr, self.fused = list(params), float(lr), fused
         self.exp_avg = [torch.zeros_like(p) for p in self.params]
         self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
-        # float32 step counters, as torch.optim.Adam keeps them for these implementations
-        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params]
+        # float32 step counters where torch.optim.Adam keeps them: beside the parameter for the fused
+        # kernel, which reads it there; on the CPU otherwise, because the single-tensor update reads it
+        # with .item(), which on a GPU would wait for the device at every step
+        self.steps = [
+            torch.zeros((), dtype=torch.float32, device=p.device if fused else "cpu") for p in self.params
+        ]
 
     def zero_grad(self) -> None:
         for p in self.params:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -142,3 +143,25 @@ def resolve_device(device: str) -> torch.device:
     if device == "cuda" and not torch.cuda.is_available():
         raise ValueError("--device cuda asked for, but no CUDA device is available; use --device cpu or auto")
     return torch.device(device)
+
+
+def set_determinism(deterministic: bool) -> None:
+    """The reproducibility switch (``--deterministic``), for the whole process.
+
+    ``True``: float32 convolutions and matrix products in IEEE precision (no TF32, which cuDNN
+    convolutions use by default on recent GPUs while matrix products do not),
+    ``torch.use_deterministic_algorithms(True)`` and deterministic cuDNN kernels without
+    autotuning, so a GPU run repeats bit for bit on the same machine and software. ``False`` (the
+    default of the command line): cuDNN autotunes its kernels for the shapes it sees
+    (``cudnn.benchmark``), and PyTorch's precision defaults stay as they are. On a CPU neither
+    changes a result: its kernels are deterministic and IEEE already.
+    """
+    if deterministic:
+        # cuBLAS is deterministic only with a fixed workspace; read when it first starts
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.set_float32_matmul_precision("highest")
+    torch.backends.cudnn.deterministic = deterministic
+    torch.backends.cudnn.benchmark = not deterministic
+    torch.use_deterministic_algorithms(deterministic)

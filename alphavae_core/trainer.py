@@ -10,6 +10,13 @@ alpha0) train together: their parameters are stacked and the forward pass is vec
 ``torch.func.vmap`` (convolutions become grouped convolutions). Adam is element-wise, so one Adam
 over stacked parameters is exactly one independent Adam per run; each run also has its own data
 order and noise generators, so training runs together equals training them one by one.
+
+On a GPU. A training step never waits for the device: whether each run's loss stayed finite is
+recorded on the device and read every ``DEFAULT_CHECK_EVERY`` steps and at each epoch's end (so a
+diverged run is still named with its epoch and step, and no checkpoint is written after it); the
+skew's Adam keeps its step count on the CPU, as ``torch.optim.Adam`` does; epoch timing waits for
+the device only at the epoch's ends. A grouped run's unused regularisers see harmless inputs, so
+one run's extreme posterior cannot turn another branch, and through it the group, into NaN.
 """
 
 from __future__ import annotations
@@ -30,7 +37,7 @@ from torch.func import stack_module_state, vmap
 
 from . import data
 from .adam import Adam
-from .config import TrainConfig, resolve_device
+from .config import TrainConfig, resolve_device, set_determinism
 from .divergences import gjs_normal, kl_normal
 from .errors import CorruptCheckpoint
 from .losses import Inputs, get_regulariser, reconstruction_loss
@@ -41,6 +48,12 @@ CHECKPOINT_VERSION = 3  # 2: payload wrapped with its sha256; 3: optimizer state
 # training images (the first ones) that train_mse and train_rate average over (Figure 7)
 TRAIN_EVAL_IMAGES = 10_000
 EVAL_CHUNK = 128  # test images per forward pass: 0.33 s for 10,000 here; 500 took 0.9 s (cache misses)
+# steps between reads of the on-device finiteness record: a read waits for the device, so a GPU reads it
+# rarely; on the CPU a read costs nothing and a diverged run stops at once
+CHECK_EVERY = {"cpu": 1}
+DEFAULT_CHECK_EVERY = 100
+POSTFIX_EVERY = 50  # steps between progress-bar updates of the loss and alpha
+_CPU_STREAM_BYTES = torch.Generator().get_state().numel()
 
 
 class TrainingDiverged(RuntimeError):
@@ -59,7 +72,13 @@ class RunHistory:
 
 def _seeded(seed: int, stream: int, device: torch.device) -> torch.Generator:
     # distinct streams for data order and for noise, each a function of the run's seed alone
-    return torch.Generator(device=device).manual_seed(seed * 1_000_003 + stream)
+    return torch.Generator(device=generator_device(device)).manual_seed(seed * 1_000_003 + stream)
+
+
+def generator_device(device: torch.device) -> torch.device:
+    """Where the random streams of a run on ``device`` live: on the device itself, except on ``meta``
+    (shapes without data, used to check the GPU code path without a GPU), which has no generators."""
+    return torch.device("cpu") if device.type == "meta" else device
 
 
 class Trainer:
@@ -70,9 +89,17 @@ class Trainer:
     stacked tensors for several runs, the run's own unstacked tensors (sharing that storage) for one.
     """
 
-    def __init__(self, configs: list[TrainConfig], device: str | torch.device = "auto") -> None:
+    def __init__(
+        self,
+        configs: list[TrainConfig],
+        device: str | torch.device = "auto",
+        deterministic: bool | None = None,
+    ) -> None:
+        """``deterministic``: see :func:`.config.set_determinism` (``None`` leaves PyTorch's settings alone)."""
         if not configs:
             raise ValueError("no configurations to train")
+        if deterministic is not None:
+            set_determinism(deterministic)
         self.configs = [c.resolved() for c in configs]
         if len({c.group_key() for c in self.configs}) != 1:
             raise ValueError("runs trained together must share dataset, schedule and architecture")
@@ -116,6 +143,15 @@ class Trainer:
         self.step = 0
         self.train_seconds = 0.0
         self.histories = [RunHistory(alpha=[a]) for a in alpha0]
+        self.check_every = CHECK_EVERY.get(self.device.type, DEFAULT_CHECK_EVERY)
+        self._reset_records()
+
+    def _reset_records(self) -> None:
+        """The on-device records of the current epoch: per run, the first step (from 1) whose loss was
+        not finite (0: none yet) and that loss; and alpha every ``alpha_every`` steps, not yet read."""
+        self._first_bad = torch.zeros(self.n_runs, dtype=torch.long, device=self.device)
+        self._bad_loss = torch.zeros(self.n_runs, device=self.device)
+        self._alpha_marks: list[tuple[int, Tensor]] = []
 
     # ----------------------------------------------------------------- the loss of one run
     def _run_loss(
@@ -125,10 +161,34 @@ class Trainer:
         """Loss of one run on one batch (equation 14): mean reconstruction + weight * mean divergence."""
         logits, mu, logvar, z = vae_forward(params, x, eps, fast=self.fast_layers)
         recon = reconstruction_loss(logits, target, self.cfg.reconstruction).mean()
-        inputs = Inputs(mu, logvar, z, alpha, prior_draws)
-        divs = [k.divergence(inputs).mean() for k in self.kinds]
-        div = divs[0] if len(divs) == 1 else torch.stack(divs).gather(0, kind.reshape(1)).squeeze(0)
+        if len(self.kinds) == 1:
+            div = self.kinds[0].divergence(Inputs(mu, logvar, z, alpha, prior_draws)).mean()
+        else:
+            div = self._selected_divergence(kind, Inputs(mu, logvar, z, alpha, prior_draws))
         return recon + weight * div, div
+
+    def _selected_divergence(self, kind: Tensor, inputs: Inputs) -> Tensor:
+        """The divergence of regulariser ``self.kinds[kind]`` in a group of several kinds.
+
+        Under vmap every run computes every kind; each kind but its own sees q = p (mu = logvar = z = 0),
+        where every divergence is finite. Fed the run's own posterior, an unused kind could overflow (a
+        very small variance is harmless to MMD but infinite in the GJS precision) and, although its value
+        is never selected, the backward pass would multiply its zero gradient by that infinity: NaN
+        weights for a run whose own loss was finite. The selected kind sees the run's exact inputs.
+        """
+        div = None
+        for k, reg in enumerate(self.kinds):
+            mine = kind == k
+            safe = Inputs(
+                torch.where(mine, inputs.mu, 0.0),
+                torch.where(mine, inputs.logvar, 0.0),
+                torch.where(mine, inputs.z, 0.0),
+                inputs.alpha,
+                inputs.prior_draws,
+            )
+            value = reg.divergence(safe).mean()
+            div = value if div is None else torch.where(mine, value, div)
+        return div
 
     def _batch_loss(self, x: Tensor, target: Tensor, eps: Tensor, prior: Tensor) -> tuple[Tensor, Tensor]:
         args = (self.alpha, self.weight, self.kind_index, x, target, eps, prior)
@@ -152,39 +212,28 @@ class Trainer:
         return x, clean, torch.stack(eps), torch.stack(prior)
 
     def train_epoch(self, show_progress: bool = True) -> None:
-        """One pass over the training set for every run."""
+        """One pass over the training set for every run; :class:`TrainingDiverged` if a loss was not
+        finite (raised at the next read of the record, at the latest before the epoch ends)."""
         n, bsz = self.train_x.shape[0], self.cfg.batch_size
         perms = torch.stack([torch.randperm(n, generator=g, device=self.device) for g in self.shuffle_gens])
         n_steps = math.ceil(n / bsz)
         total = torch.zeros(self.n_runs, device=self.device)
+        self._reset_records()
+        self._synchronize()
         start = time.perf_counter()
         quiet = {} if show_progress else {"disable": True}
         bar = progress(range(n_steps), desc=f"epoch {self.epoch + 1}", **quiet)
+        shown = getattr(bar, "disable", True) is False
+        next_postfix = 0
         for s in bar:
-            x, target, eps, prior = self._draw_batch(perms[:, s * bsz : (s + 1) * bsz])
-            loss, _ = self._batch_loss(x, target, eps, prior)
-            if not bool(torch.isfinite(loss).all()):
-                bad = int((~torch.isfinite(loss)).nonzero()[0])
-                raise TrainingDiverged(
-                    f"loss became {loss[bad].item()} at epoch {self.epoch + 1}, step {s + 1} "
-                    f"(run {bad}: {self.configs[bad].regulariser}, seed {self.configs[bad].seed})"
-                )
-            self.model_opt.zero_grad()
-            self.alpha_opt.zero_grad()
-            loss.sum().backward()  # runs are independent, so each gets exactly its own gradient
-            self.model_opt.step()
-            if self.alpha.grad is not None:
-                self.alpha.grad.mul_(self.trainable)  # fixed skews never move
-                self.alpha_opt.step()
-            with torch.no_grad():
-                self.alpha.clamp_(0.0, 1.0)
-            total += loss.detach() * x.shape[1]
-            self.step += 1
-            if self.cfg.alpha_every and self.step % self.cfg.alpha_every == 0:
-                for h, a in zip(self.histories, self.alpha.tolist()):
-                    h.alpha_steps.append((self.step, a))
-            if s % 50 == 0 and getattr(bar, "disable", True) is False:
-                bar.set_postfix(loss=f"{loss.mean().item():.2f}", alpha=f"{self.alpha.mean().item():.3f}")
+            loss = self._train_step(perms[:, s * bsz : (s + 1) * bsz], s)
+            total += loss * min(bsz, n - s * bsz)
+            if (s + 1) % self.check_every == 0 or s + 1 == n_steps:
+                self._check_finite()
+                if shown and s >= next_postfix:
+                    bar.set_postfix(loss=f"{loss.mean().item():.2f}", alpha=f"{self.alpha.mean().item():.3f}")
+                    next_postfix = s + POSTFIX_EVERY
+        self._synchronize()
         self.train_seconds += time.perf_counter() - start
         self.epoch += 1
         for h, a, t in zip(self.histories, self.alpha.tolist(), (total / n).tolist()):
@@ -193,6 +242,51 @@ class Trainer:
         if self.cfg.landscape_points:
             for h, land in zip(self.histories, self.landscape()):
                 h.landscape.append(land)
+
+    def _train_step(self, idx: Tensor, s: int) -> Tensor:
+        """Step ``s`` (from 0) of the epoch on the (runs, batch) index ``idx``; returns the detached
+        per-run losses. Nothing here waits for the device: no ``.item()``, ``bool()`` or ``tolist()``."""
+        x, target, eps, prior = self._draw_batch(idx)
+        loss, _ = self._batch_loss(x, target, eps, prior)
+        self.model_opt.zero_grad()
+        self.alpha_opt.zero_grad()
+        loss.sum().backward()  # runs are independent, so each gets exactly its own gradient
+        self.model_opt.step()
+        if self.alpha.grad is not None:
+            self.alpha.grad.mul_(self.trainable)  # fixed skews never move
+            self.alpha_opt.step()
+        with torch.no_grad():
+            self.alpha.clamp_(0.0, 1.0)
+        loss = loss.detach()
+        first = (self._first_bad == 0) & ~torch.isfinite(loss)  # recorded on the device, read later
+        self._first_bad = torch.where(first, s + 1, self._first_bad)
+        self._bad_loss = torch.where(first, loss, self._bad_loss)
+        self.step += 1
+        if self.cfg.alpha_every and self.step % self.cfg.alpha_every == 0:
+            self._alpha_marks.append((self.step, self.alpha.detach().clone()))
+        return loss
+
+    def _check_finite(self) -> None:
+        """Read the epoch's records (one wait for the device): the alpha marks go to the histories, and
+        the first run whose loss was not finite raises :class:`TrainingDiverged` naming epoch and step."""
+        if self._alpha_marks:
+            values = torch.stack([a for _, a in self._alpha_marks]).tolist()
+            for (step, _), alphas in zip(self._alpha_marks, values):
+                for h, a in zip(self.histories, alphas):
+                    h.alpha_steps.append((step, a))
+            self._alpha_marks = []
+        first_bad = self._first_bad.tolist()
+        if any(first_bad):
+            bad = min((step, run) for run, step in enumerate(first_bad) if step)[1]
+            raise TrainingDiverged(
+                f"loss became {self._bad_loss[bad].item()} at epoch {self.epoch + 1}, step {first_bad[bad]} "
+                f"(run {bad}: {self.configs[bad].regulariser}, seed {self.configs[bad].seed})"
+            )
+
+    def _synchronize(self) -> None:
+        """Wait for the device's queued work (a GPU runs ahead of the clock otherwise)."""
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
 
     # ----------------------------------------------------------------- evaluation
     def _per_run(self, fn: Callable[..., tuple[Tensor, ...]], x: Tensor) -> tuple[Tensor, ...]:
@@ -278,6 +372,7 @@ class Trainer:
         return {
             "version": CHECKPOINT_VERSION,
             "configs": [c.to_dict() for c in self.configs],
+            "device": self.device.type,  # where its random streams live (not in version 3's first files)
             "epoch": self.epoch,
             "step": self.step,
             "train_seconds": self.train_seconds,
@@ -326,6 +421,7 @@ class Trainer:
             raise ValueError(
                 f"checkpoint {path} was written for other settings; delete it or use another --out"
             )
+        self._check_streams(path, state)
         with torch.no_grad():
             for k, v in self.params.items():
                 v.copy_(state["params"][k])
@@ -336,3 +432,17 @@ class Trainer:
             g.set_state(s)
         self.epoch, self.step, self.train_seconds = state["epoch"], state["step"], state["train_seconds"]
         self.histories = [RunHistory(**h) for h in state["histories"]]
+
+    def _check_streams(self, path: str | Path, state: dict[str, Any]) -> None:
+        """A checkpoint's random streams continue only on the kind of device that wrote them: a CPU
+        generator's state (Mersenne twister) means nothing to a CUDA one (Philox), and the other way
+        round. Refused before anything is loaded, with what to do instead, never taken for damage."""
+        saved = state["shuffle_gens"][0]
+        # version 3's first files did not say: a CPU generator's state is 5056 bytes, a CUDA one's 16
+        written = state.get("device") or ("cpu" if saved.numel() == _CPU_STREAM_BYTES else "cuda")
+        if written != self.device.type or saved.numel() != self.shuffle_gens[0].get_state().numel():
+            raise ValueError(
+                f"checkpoint {path} was written on {written} and this run trains on {self.device.type}: "
+                f"its random streams cannot move between devices; resume with --device {written}, "
+                "or delete it to start again"
+            )

@@ -37,3 +37,19 @@ def test_unknown_benchmark_is_one_line(capsys) -> None:
     assert exit_info.value.code == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and "epoch, step, grid" in err
+
+
+def test_bench_measures_on_the_device_it_is_given(data_root, one_thread, tmp_path) -> None:
+    out = tmp_path / "speed.csv"
+    bench.main(["--what", "step", "--blocks", "1", "--device", "cpu", "--out", str(out)])
+    rows = pd.read_csv(out)
+    assert rows.device.tolist() == ["cpu", "cpu"] and rows.batch_size.tolist() == [64, 1]
+    assert (rows.fast_images_per_s == rows.batch_size / rows.fast_ms * 1e3).all()
+
+
+def test_unknown_device_is_one_line(capsys) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        bench.main(["--device", "tpu"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert "\n" not in err and "unknown device 'tpu'" in err

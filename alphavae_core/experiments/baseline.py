@@ -35,7 +35,10 @@ class _Permutation(Sampler[int]):
         return self.n
 
     def __iter__(self):
-        return iter(torch.randperm(self.n, generator=self.generator).tolist())
+        # drawn where the generator lives (a CUDA generator cannot drive a CPU randperm), as the fast
+        # trainer draws it; the indices then come to the CPU once an epoch for the DataLoader
+        perm = torch.randperm(self.n, generator=self.generator, device=self.generator.device)
+        return iter(perm.tolist())
 
 
 class PlainStep:

@@ -8,6 +8,9 @@
 * ``grid``: aggregate images/s of the seven Table 1 regularisers trained together in one
   vectorised pass, against the same seven trained one at a time, on ``--grid-images`` images.
 
+``--device`` picks where all three run (``cuda`` on a GPU machine: ``scripts/gpu_check.sh``); on a
+GPU every clock is read after the device finished its queued work.
+
 Rows go to ``results/speed/speed.csv`` (the results format of :mod:`.results`). Nothing here is
 asserted in the tests: speed is reported, not tested.
 """
@@ -25,10 +28,10 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from alphavae_core.config import TrainConfig
+from alphavae_core.config import DEVICES, TrainConfig, resolve_device, set_determinism
 from alphavae_core.errors import ArgumentParser, cli_entry
 from alphavae_core.experiments.results import append_rows, config_key, provenance, read_table
-from alphavae_core.experiments.train import fit
+from alphavae_core.experiments.train import DETERMINISTIC_HELP, fit
 from alphavae_core.losses import TABLE1_REGULARISERS
 from alphavae_core.paths import REPO_ROOT
 
@@ -42,24 +45,33 @@ def _whole_process(argv: list[str]) -> float:
     return time.perf_counter() - start
 
 
-def plain_epoch_main(threads: int | None) -> None:
+def _synchronize(device: torch.device) -> None:
+    """Wait for a GPU's queued work before a clock is read (a no-op on the CPU)."""
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def plain_epoch_main(threads: int | None, device: str = "cpu") -> None:
     """One MNIST epoch of the straightforward loop (run in its own process by :func:`bench_epoch`)."""
     from alphavae_core.experiments.baseline import train_plain
 
     if threads:
         torch.set_num_threads(threads)
-    train_plain(TrainConfig(regulariser="tdgjs", epochs=1), "cpu")
+    train_plain(TrainConfig(regulariser="tdgjs", epochs=1), device)
 
 
-def bench_epoch(repeats: int, threads: int | None) -> list[dict]:
-    thread_args = ["--threads", str(threads)] if threads else []
+def bench_epoch(
+    repeats: int, threads: int | None, device: str = "cpu", extra: tuple[str, ...] = ()
+) -> list[dict]:
+    """``extra``: further flags for both processes (``--deterministic``)."""
+    common = [*(["--threads", str(threads)] if threads else []), "--device", device, *extra]
     rows = []
     with tempfile.TemporaryDirectory() as tmp:
         for r in range(repeats):
-            plain = _whole_process(["-m", "alphavae_core", "bench", "--plain-epoch", *thread_args])
+            plain = _whole_process(["-m", "alphavae_core", "bench", "--plain-epoch", *common])
             fast = _whole_process(
                 ["-m", "alphavae_core", "train", "--regulariser", "tdgjs", "--epochs", "1", "--quiet",
-                 "--out", f"{tmp}/run{r}", *thread_args]
+                 "--out", f"{tmp}/run{r}", *common]
             )  # fmt: skip
             rows.append(
                 {"benchmark": "mnist_epoch_whole_process", "repeat": r, "plain_s": plain, "fast_s": fast}
@@ -67,7 +79,9 @@ def bench_epoch(repeats: int, threads: int | None) -> list[dict]:
     return rows
 
 
-def bench_step(blocks: int, threads: int | None, batch_sizes: tuple[int, ...] = (64, 1)) -> list[dict]:
+def bench_step(
+    blocks: int, threads: int | None, batch_sizes: tuple[int, ...] = (64, 1), device: str = "cpu"
+) -> list[dict]:
     """Milliseconds per training step, in one process: the fast trainer against the straightforward
     step (:class:`.baseline.PlainStep`: module forward, two ``torch.optim.Adam``) fed the same
     in-memory batches, so the DataLoader plays no part. Blocks of 25 steps alternate between the
@@ -77,15 +91,16 @@ def bench_step(blocks: int, threads: int | None, batch_sizes: tuple[int, ...] = 
         torch.set_num_threads(threads)
     rows = []
     for bsz in batch_sizes:
-        plain_ms, fast_ms = _step_times(bsz, blocks)
+        plain_ms, fast_ms = _step_times(bsz, blocks, resolve_device(device))
         rows.append(
             {"benchmark": "training_step_ms", "batch_size": bsz, "blocks": blocks, "plain_ms": plain_ms,
-             "fast_ms": fast_ms}
+             "fast_ms": fast_ms, "plain_images_per_s": bsz / plain_ms * 1e3,
+             "fast_images_per_s": bsz / fast_ms * 1e3}
         )  # fmt: skip
     return rows
 
 
-def _step_times(bsz: int, blocks: int, steps: int = 25) -> tuple[float, float]:
+def _step_times(bsz: int, blocks: int, device: torch.device, steps: int = 25) -> tuple[float, float]:
     import statistics
 
     from alphavae_core import data
@@ -96,12 +111,11 @@ def _step_times(bsz: int, blocks: int, steps: int = 25) -> tuple[float, float]:
     cfg = TrainConfig(
         regulariser="tdgjs", epochs=1, batch_size=bsz, subset=steps * bsz, test_subset=16, landscape_points=0
     ).resolved()
-    trainer = Trainer([cfg], "cpu")  # one epoch = `steps` steps
-    images = data.to_float(data.load_images("mnist", "train", subset=steps * bsz))
-    plain = PlainStep(
-        cfg, build_vae(cfg.image_shape, cfg.latent_dim, 0), torch.tensor(0.5, requires_grad=True)
-    )
-    gen = torch.Generator().manual_seed(0)
+    trainer = Trainer([cfg], device)  # one epoch = `steps` steps
+    images = data.to_float(data.load_images("mnist", "train", subset=steps * bsz).to(device))
+    model = build_vae(cfg.image_shape, cfg.latent_dim, 0).to(device)
+    plain = PlainStep(cfg, model, torch.tensor(0.5, device=device, requires_grad=True))
+    gen = torch.Generator(device=device).manual_seed(0)
     times: dict[str, list[float]] = {"plain": [], "fast": []}
     for b in range(blocks + 1):
         for name in ("plain", "fast") if b % 2 == 0 else ("fast", "plain"):
@@ -112,35 +126,45 @@ def _step_times(bsz: int, blocks: int, steps: int = 25) -> tuple[float, float]:
                 for i in range(steps):
                     x = images[i * bsz : (i + 1) * bsz]
                     d = cfg.latent_dim
-                    plain(x, x, torch.randn(bsz, d, generator=gen), torch.randn(bsz, 2 * d, generator=gen))
+                    eps = torch.randn(bsz, d, generator=gen, device=device)
+                    plain(x, x, eps, torch.randn(bsz, 2 * d, generator=gen, device=device))
+            _synchronize(device)  # the fast epoch waited already; the plain step reads its loss each step
             if b > 0:  # the first block of each is a warm-up
                 times[name].append((time.perf_counter() - start) / steps * 1e3)
     return statistics.median(times["plain"]), statistics.median(times["fast"])
 
 
-def bench_grid(n_images: int, threads: int | None) -> list[dict]:
-    """Seven Table 1 runs one at a time, then together: vectorised in one process, and as two
-    single-thread submitit jobs (the grid runner's CPU strategy)."""
+def bench_grid(n_images: int, threads: int | None, device: str = "cpu") -> list[dict]:
+    """Seven Table 1 runs one at a time, then together: vectorised in one process, and (on a CPU)
+    as two single-thread submitit jobs (the grid runner's CPU strategy)."""
     from alphavae_core.experiments.grid import submit
 
     if threads:
         torch.set_num_threads(threads)
+    dev = resolve_device(device)
     configs = [
         TrainConfig(regulariser=r, seed=i, epochs=1, subset=n_images, test_subset=100, landscape_points=0)
         for i, r in enumerate(TABLE1_REGULARISERS)
     ]
-    fit(configs[:1], "cpu", show_progress=False)  # warm-up: data load and first-call costs
+    fit(configs[:1], dev, show_progress=False)  # warm-up: data load and first-call costs
+    if dev.type == "cuda":  # and a group's: cuDNN autotunes the grouped convolutions' kernels
+        fit(configs[:2], dev, show_progress=False)
+    _synchronize(dev)
     start = time.perf_counter()
     for c in configs:
-        fit([c], "cpu", show_progress=False)
+        fit([c], dev, show_progress=False)
+    _synchronize(dev)
     alone = time.perf_counter() - start
     start = time.perf_counter()
-    fit(configs, "cpu", show_progress=False)
+    fit(configs, dev, show_progress=False)
+    _synchronize(dev)
     vectorised = time.perf_counter() - start
-    with tempfile.TemporaryDirectory() as tmp:
-        start = time.perf_counter()
-        submit(configs, Path(tmp), n_shards=2, executor="local", device="cpu", group_size=1, threads=1)
-        processes = time.perf_counter() - start
+    strategies = [("vmap, one process", vectorised)]
+    if dev.type == "cpu":
+        with tempfile.TemporaryDirectory() as tmp:
+            start = time.perf_counter()
+            submit(configs, Path(tmp), n_shards=2, executor="local", device="cpu", group_size=1, threads=1)
+            strategies.append(("2 processes x 1 thread", time.perf_counter() - start))
     total = n_images * len(configs)
     return [
         {
@@ -152,7 +176,7 @@ def bench_grid(n_images: int, threads: int | None) -> list[dict]:
             "alone_images_per_s": total / alone,
             "together_images_per_s": total / together,
         }
-        for strategy, together in (("vmap, one process", vectorised), ("2 processes x 1 thread", processes))
+        for strategy, together in strategies
     ]
 
 
@@ -175,16 +199,21 @@ def main(argv: list[str] | None = None, prog: str = "alphavae bench") -> None:
     p.add_argument("--blocks", type=int, default=20, help="alternating blocks of 25 steps (step)")
     p.add_argument("--grid-images", type=int, default=12800)
     p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", default="cpu", help=f"one of {', '.join(DEVICES)} (default: cpu)")
+    p.add_argument("--deterministic", action="store_true", help=DETERMINISTIC_HELP)
     p.add_argument("--out", type=Path, default=SPEED_TABLE)
     p.add_argument("--plain-epoch", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
+    device = resolve_device(args.device)
+    set_determinism(args.deterministic)
     if args.plain_epoch:
-        plain_epoch_main(args.threads)
+        plain_epoch_main(args.threads, str(device))
         return
+    extra = ("--deterministic",) if args.deterministic else ()
     runners = {
-        "epoch": lambda: bench_epoch(args.repeats, args.threads),
-        "step": lambda: bench_step(args.blocks, args.threads),
-        "grid": lambda: bench_grid(args.grid_images, args.threads),
+        "epoch": lambda: bench_epoch(args.repeats, args.threads, str(device), extra),
+        "step": lambda: bench_step(args.blocks, args.threads, device=str(device)),
+        "grid": lambda: bench_grid(args.grid_images, args.threads, str(device)),
     }
     what = set(args.what.split(","))
     unknown = what - runners.keys()
@@ -196,8 +225,10 @@ def main(argv: list[str] | None = None, prog: str = "alphavae bench") -> None:
     machine = {
         "cpu": _cpu_name(),
         "cores": torch.get_num_threads() if args.threads is None else args.threads,
-        **provenance("cpu"),
+        **provenance(device.type),
     }
+    if device.type == "cuda":  # CPU rows keep their columns
+        machine.update(gpu=torch.cuda.get_device_name(device), deterministic=args.deterministic)
     for row in rows:
         row.update(machine)
         row["config_key"] = config_key({k: v for k, v in row.items() if k != "date"}, BENCH_VERSION)

@@ -26,7 +26,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from alphavae_core.config import TrainConfig, resolve_device
+from alphavae_core.config import TrainConfig, resolve_device, set_determinism
 from alphavae_core.errors import ArgumentParser, cli_entry
 from alphavae_core.experiments.catalogue import CODE_VERSION, EXPERIMENTS
 from alphavae_core.experiments.presets import PRESET_NAMES, check_preset
@@ -39,7 +39,7 @@ from alphavae_core.experiments.results import (
     remove,
     update_json,
 )
-from alphavae_core.experiments.train import fit
+from alphavae_core.experiments.train import DETERMINISTIC_HELP, fit
 from alphavae_core.paths import results_dir
 
 TABLE = "benchmarks"
@@ -153,6 +153,12 @@ def decode_images(encoded: dict[str, Any]) -> torch.Tensor:
     return torch.from_numpy(raw.copy()).float() / 255
 
 
+def default_group_size(device: str) -> int:
+    """Runs trained together when ``--group-size`` is not given: 16 on a GPU, where vectorised groups
+    pay; 1 on a CPU, where they measured slower than one run at a time (see ``alphavae bench``)."""
+    return 16 if resolve_device(device).type == "cuda" else 1
+
+
 def _groups(configs: Sequence[TrainConfig], group_size: int) -> list[list[TrainConfig]]:
     if group_size == 1:  # one at a time: keep the catalogue's order (whole seeds first)
         return [[c] for c in configs]
@@ -166,15 +172,19 @@ def run_grid(
     configs: Sequence[TrainConfig],
     folder: Path,
     device: str = "auto",
-    group_size: int = 8,
+    group_size: int | None = None,
     shard: tuple[int, int] = (1, 1),
     show_progress: bool = True,
     table: str = TABLE,
+    deterministic: bool | None = None,
 ) -> int:
     """Train the runs of ``shard`` that have no row in ``folder``; return how many were trained.
 
     Each group checkpoints every epoch under ``folder/checkpoints/`` (git-ignored) and resumes from there if interrupted.
+    ``group_size`` defaults to :func:`default_group_size`; ``deterministic`` as in :func:`.train.fit`.
     """
+    if group_size is None:
+        group_size = default_group_size(device)
     if group_size <= 0:
         raise ValueError(f"--group-size must be positive, got {group_size}")
     todo = pending(shard_of(configs, shard), folder, table)
@@ -182,7 +192,9 @@ def run_grid(
     for group in _groups(todo, group_size):
         keys = [key_of(c) for c in group]
         scratch = folder / "checkpoints" / hashlib.sha256("".join(keys).encode()).hexdigest()[:12]
-        metrics, trainer = fit(group, device, out=scratch, resume=True, show_progress=show_progress)
+        metrics, trainer = fit(
+            group, device, out=scratch, resume=True, show_progress=show_progress, deterministic=deterministic
+        )
         append_rows(csv_path, [row_of(c, m) for c, m in zip(group, metrics)])
         histories = {
             k: {
@@ -195,6 +207,7 @@ def run_grid(
         }
         update_json(json_path, histories)
         shutil.rmtree(scratch, ignore_errors=True)
+        del trainer  # the next group's trainer is built without this one's tensors alive (GPU memory)
     return len(todo)
 
 
@@ -214,14 +227,16 @@ def _run_shard(
     configs: list[dict],
     folder: str,
     device: str,
-    group_size: int,
+    group_size: int | None,
     shard: tuple[int, int],
     threads: int | None,
     table: str = TABLE,
+    deterministic: bool = False,
 ) -> int:
     """Entry point of one submitted job (plain data in, so it pickles cleanly)."""
     if threads:
         torch.set_num_threads(threads)
+    set_determinism(deterministic)
     runs = [TrainConfig.from_dict(c) for c in configs]
     return run_grid(runs, Path(folder), device, group_size, shard, show_progress=False, table=table)
 
@@ -232,12 +247,13 @@ def submit(
     n_shards: int,
     executor: str,
     device: str,
-    group_size: int,
+    group_size: int | None,
     partition: str | None = None,
     gpus: int = 1,
     timeout_min: int = 24 * 60,
     threads: int | None = None,
     table: str = TABLE,
+    deterministic: bool = False,
 ) -> list[int]:
     """Run the grid as ``n_shards`` submitit jobs (SLURM, or local processes) and merge their rows."""
     import submitit
@@ -254,7 +270,9 @@ def submit(
         raise ValueError(f"unknown executor {executor!r}; choose one of {', '.join(EXECUTORS)}")
     plain = [c.to_dict() for c in configs]
     jobs = [
-        ex.submit(_run_shard, plain, str(folder), device, group_size, (k, n_shards), threads, table)
+        ex.submit(
+            _run_shard, plain, str(folder), device, group_size, (k, n_shards), threads, table, deterministic
+        )
         for k in range(1, n_shards + 1)
     ]
     done = [job.result() for job in jobs]
@@ -277,6 +295,7 @@ def parse_args(argv: list[str] | None = None, prog: str = "alphavae grid") -> ar
         "--no-figure1", action="store_true", help="benchmarks: skip the initial-alpha sweeps (Figures 1, 6)"
     )
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
+    p.add_argument("--deterministic", action="store_true", help=DETERMINISTIC_HELP)
     p.add_argument(
         "--group-size",
         type=int,
@@ -318,8 +337,9 @@ def main(argv: list[str] | None = None, prog: str = "alphavae grid") -> None:
         seeds=None if seeds is None else tuple(int(s) for s in seeds),
         **extra,
     )
-    if args.group_size is None:  # vectorised groups pay on a GPU; on CPU they measured slower (see bench)
-        args.group_size = 16 if resolve_device(args.device).type == "cuda" else 1
+    if args.group_size is None:
+        args.group_size = default_group_size(args.device)
+    set_determinism(args.deterministic)
     if args.threads is not None:
         if args.threads <= 0:
             raise ValueError(f"--threads must be positive, got {args.threads}")
@@ -349,6 +369,7 @@ def main(argv: list[str] | None = None, prog: str = "alphavae grid") -> None:
             args.gpus,
             threads=args.threads,
             table=table,
+            deterministic=args.deterministic,
         )
         print(
             f"trained {sum(counts)} runs in {args.shards} jobs; results in {table_paths(folder, table=table)[0]}"

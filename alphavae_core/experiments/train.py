@@ -18,7 +18,7 @@ from typing import Any
 
 import torch
 
-from alphavae_core.config import DEVICES, TrainConfig
+from alphavae_core.config import DEVICES, TrainConfig, set_determinism
 from alphavae_core.data import DATASETS
 from alphavae_core.errors import ArgumentParser, CorruptCheckpoint, cli_entry
 from alphavae_core.experiments.results import provenance, write_json
@@ -32,6 +32,10 @@ CONFIG_FLAGS = (
     "subset", "test_subset", "alpha_every",
 )  # fmt: skip
 METRICS = "metrics.json"
+DETERMINISTIC_HELP = (
+    "reproducible GPU runs: IEEE float32 convolutions and matrix products, deterministic algorithms "
+    "(default: cuDNN autotuning, PyTorch's precision defaults)"
+)
 
 
 def fit(
@@ -40,15 +44,18 @@ def fit(
     out: str | Path | None = None,
     resume: bool = False,
     show_progress: bool = True,
+    deterministic: bool | None = None,
 ) -> tuple[list[dict[str, Any]], Trainer]:
     """Train ``configs`` together (one run or a compatible group) and return one metrics dict per run.
 
     With ``out``, a checkpoint is written there atomically after every epoch; ``resume`` continues
     from it. A checkpoint that cannot be read back (truncated, damaged) is never used: it is moved
     aside as ``checkpoint.pt.corrupt`` with a warning and training starts again. A readable one
-    written for other settings is a ``ValueError`` (most likely a wrong ``--out``).
+    written for other settings is a ``ValueError`` (most likely a wrong ``--out``), and so is one
+    written on another kind of device (its random streams cannot continue here). ``deterministic``:
+    see :func:`.config.set_determinism` (``None`` leaves PyTorch's settings as they are).
     """
-    trainer = Trainer(configs, device)
+    trainer = Trainer(configs, device, deterministic)
     checkpoint = Path(out) / CHECKPOINT if out is not None else None
     if checkpoint is not None and checkpoint.exists():
         if not resume:
@@ -65,7 +72,8 @@ def fit(
                 f"{checkpoint} is corrupt ({reason}); moved to {bad.name}, training again from epoch 1",
                 stacklevel=2,
             )
-            trainer = Trainer(configs, device)  # a failed load may have changed part of the state
+            del trainer  # a failed load may have changed part of the state; free it before the new one
+            trainer = Trainer(configs, device)
     while trainer.epoch < trainer.cfg.epochs:
         trainer.train_epoch(show_progress=show_progress)
         if checkpoint is not None:
@@ -110,6 +118,7 @@ def collect_metrics(trainer: Trainer) -> list[dict[str, Any]]:
                 "train_seconds": trainer.train_seconds,
                 "images_per_second": aggregate_speed,
                 "runs_trained_together": trainer.n_runs,
+                "deterministic": torch.are_deterministic_algorithms_enabled(),
                 "config": cfg.to_dict(),
                 **origin,
             }
@@ -139,6 +148,7 @@ def parse_args(argv: list[str] | None = None, prog: str = "alphavae train") -> a
     p.add_argument("--test-subset", type=int, default=None, help="evaluate on the first N test images")
     p.add_argument("--alpha-every", type=int, default=0, help="also record alpha every N steps")
     p.add_argument("--device", default="auto", help=f"one of {', '.join(DEVICES)}")
+    p.add_argument("--deterministic", action="store_true", help=DETERMINISTIC_HELP)
     p.add_argument("--threads", type=int, default=None, help="CPU threads (default: torch's choice)")
     p.add_argument(
         "--out", type=Path, default=Path("runs/latest"), help="folder for metrics.json and checkpoint"
@@ -152,6 +162,7 @@ def parse_args(argv: list[str] | None = None, prog: str = "alphavae train") -> a
 def main(argv: list[str] | None = None, prog: str = "alphavae train") -> None:
     args = parse_args(argv, prog)
     config = TrainConfig(**{name: getattr(args, name) for name in CONFIG_FLAGS})
+    set_determinism(args.deterministic)
     if args.threads is not None:
         if args.threads <= 0:
             raise ValueError(f"--threads must be positive, got {args.threads}")
