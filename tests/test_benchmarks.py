@@ -11,6 +11,7 @@ matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 
@@ -252,11 +253,87 @@ def test_paired_wins_alpha_track_and_settings_tables(cpu_results) -> None:
     regs = b.regulariser_table()
     assert list(regs.index) == list(TABLE1_REGULARISERS) and regs.loc["beta", "weight"] == "4"
     assert regs.loc["tdgjs", "skew α"] == "learnt, from 0.5" and regs.loc["kl", "skew α"] == "-"
-    travel = b.alpha_travel(settings)
+    travel = b.alpha_travel(settings, rows, histories)
     scale = SCALES["cpu"]
     steps = scale.epochs["mnist"] * math.ceil(60_000 / scale.batch_size["mnist"])
-    assert travel.loc["MNIST", "steps"] == steps
-    assert travel.loc["MNIST", "max travel"] == pytest.approx(
-        steps * travel.loc["MNIST", "alpha lr"], abs=1e-3
-    )
+    assert travel.loc["MNIST", "steps per run"] == steps
+    lr = float(travel.loc["MNIST", "α learning rate"])
+    assert travel.loc["MNIST", "steps × lr"] == pytest.approx(steps * lr, abs=1e-3)
+    assert b.ADAM_STEP_CEILING == pytest.approx(0.1 / math.sqrt(0.001))
+    # the synthetic histories move alpha linearly from alpha0 to 0.3 in 3 epochs: alpha0 = 1 travels 0.7
+    assert travel.loc["MNIST", "largest travel (measured)"] == pytest.approx(0.7, abs=1e-3)
+    assert travel.loc["MNIST", "from α₀"] == "1"
+    per_epoch = steps / scale.epochs["mnist"] * lr
+    ratio = travel.loc["MNIST", "largest one-epoch move / (epoch's steps × lr)"]
+    assert ratio == pytest.approx(0.7 / 3 / per_epoch, abs=0.01)
+    assert math.isnan(travel.loc["Fashion-MNIST", "largest travel (measured)"])  # no Fashion-MNIST rows
     assert b.scale_table(settings).loc["MNIST", "paper epochs"] == 100
+
+
+def test_rate_beside_every_beats_kl_verdict(cpu_results) -> None:
+    _, rows, histories = cpu_results
+    claims = b.claims(rows, histories).set_index("claim")
+    # synthetic rates are 10 + BASE / 10: tdgjs 12.0, kl 12.5
+    assert claims.loc["α*-VAE (t-JS*^Gα) beats VAE (KL)", b.RATE_COLUMN] == "-0.50 (12.00 vs 12.50)"
+    assert claims.loc["lowest test MSE", b.RATE_COLUMN] == ""
+    sweep = claims.loc["t-skew beats KL from every initial α (paper's Figures 1 and 6)", b.RATE_COLUMN]
+    assert sweep.startswith("-0.")
+    rates = b.rate_table(rows)
+    assert rates.loc[("MNIST", "VAE (KL(q‖p))"), "rate − VAE's (nats)"] == 0
+    assert rates.loc[("MNIST", "α*-VAE (t-JS*^Gα)"), "rate − VAE's (nats)"] == pytest.approx(-0.5)
+    assert "rate–distortion chapter" in b.verdict_text(rows, b.chapter_settings("cpu"))
+
+
+def test_figure3_claim_on_the_landscape_minima(cpu_results) -> None:
+    _, rows, histories = cpu_results
+    minima = b.landscape_minima(rows, histories, "mnist", "tgjs")
+    assert list(minima.index) == [1, 2, 3] and list(minima.columns) == list(SEEDS)
+    assert b.falls_then_settles(minima.iloc[:2]) == "too few epochs with a landscape"
+    frame = pd.DataFrame({0: [0.40, 0.30, 0.25, 0.24], 1: [0.41, 0.31, 0.26, 0.245]})
+    assert b.falls_then_settles(frame).startswith("yes: falls, then settles, 0.405 → 0.242")
+    moving = pd.DataFrame({0: [0.40, 0.30, 0.22, 0.15]})
+    assert b.falls_then_settles(moving).startswith("falls, not settled yet")
+    rising = pd.DataFrame({0: [0.30, 0.35, 0.36]})
+    assert b.falls_then_settles(rising).startswith("no: does not fall")
+    claims = b.claims(rows, histories)
+    fig3 = claims[claims["claim"].str.contains("Figure 3")]
+    assert list(fig3["paper"]) == ["not shown", "not shown"] and len(fig3) == 2
+    assert "Figure 3" not in " ".join(b.claims(rows)["claim"])  # only with histories
+
+
+def test_pipeline_check_is_kept_apart(cpu_results, tmp_path) -> None:
+    settings, rows, histories = cpu_results
+    extra = [c for c in settings.optional_configs if c.dataset == "dsprites" and c.seed == 0]
+    both = pd.concat([rows, pd.DataFrame([_row(c) for c in extra])], ignore_index=True)
+    main, checks = b.split_rows(both, settings)
+    assert set(main["dataset"]) == {"mnist"} and set(checks["dataset"]) == {"dsprites"}
+    table = b.pipeline_check(both, settings)
+    assert table.loc[("dSprites", "VAE (KL(q‖p))"), "test MSE, paper"] == "7.78 ± 0.24"
+    assert table.loc[("dSprites", "VAE (KL(q‖p))"), "learnt α (from 0.5)"] == "-"
+    assert table.loc[("dSprites", "α-VAE (t-JS^Gα)"), "steps per run"] == 2 * math.ceil(20_000 / 256)
+    assert "pipeline check" in b.pipeline_note(both, settings).lower()
+    assert b.pipeline_check(rows, settings).empty
+    assert "dSprites" not in " ".join(b.claims(main)["dataset"])
+
+
+def test_sweep_status_names_missing_runs_and_the_command(cpu_results) -> None:
+    settings, rows, _ = cpu_results
+    text = b.sweep_status(settings, rows, "fashion")
+    assert text.startswith("Fashion-MNIST initial-α sweep: 0 of 16 runs")
+    assert "tdgjs: α₀ = 0, 0.25, 0.75, 1" in text
+    assert "alphavae grid --preset cpu --datasets fashion" in text
+    assert (
+        b.sweep_status(settings, rows, "mnist")
+        == "MNIST initial-α sweep: 16 of 16 runs (seed 0) are in the results."
+    )
+    assert "has no dSprites" in b.sweep_status(settings, rows, "dsprites")
+
+
+def test_table3_ordering_and_table1_notes(cpu_results) -> None:
+    settings, rows, histories = cpu_results
+    order = b.table3_ordering(rows, histories)
+    assert order.loc[("α-VAE (t-JS^Gα)", "MNIST"), "learnt α, paper"] == 0.118
+    assert order.loc[("α-VAE (t-JS^Gα)", "MNIST"), "reconstruction loss"] == "mse"
+    assert order.loc[("α-VAE (t-JS^Gα)", "MNIST"), "training loss per image, last epoch"] == 1.0
+    table = b.table1(rows, settings)
+    assert "(μ, log σ²)" in table.loc["InfoVAE (MMD)", ("note", "")]

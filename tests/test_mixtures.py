@@ -5,12 +5,15 @@ from __future__ import annotations
 import math
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from scipy.stats import multivariate_normal
 
+from alphavae_core.chapters import synthetic_mixtures as sm
 from alphavae_core.chapters.synthetic_mixtures import (
     analysis,
     configs,
@@ -340,3 +343,93 @@ def test_cli_rejects_an_unknown_preset() -> None:
         text=True,
     )
     assert out.returncode == 2 and "unknown preset 'huge'" in out.stderr
+
+
+# --------------------------------------------------------------------------- like for like with the paper
+
+
+def test_ball_fit_is_isotropic_and_leaves_the_full_keys_alone(tmp_path, monkeypatch) -> None:
+    kwargs = {"steps": 40, "n_samples": 32, "lr": 0.05, "alpha_lr": 0.01, "alpha0": 0.5, "seed": 0}
+    fit = fit_gaussian(make_mixture(3, 3, seed=1), "dual", covariance="ball", **kwargs)
+    cov = torch.tensor(fit.covariance)
+    assert torch.allclose(cov, cov[0, 0] * torch.eye(3, dtype=cov.dtype)) and cov[0, 0] > 0
+    with pytest.raises(ValueError, match="unknown covariance 'diag'"):
+        fit_gaussian(TWO, "dual", covariance="diag", **kwargs)
+    # full-covariance configurations carry no covariance entry, so committed keys do not change
+    assert all("covariance" not in c for c in configs("cpu"))
+    ball = configs("cpu", "ball")
+    assert ball and all(c["covariance"] == "ball" and c["objective"] in ("dual", "primal") for c in ball)
+    assert not {mixture_fit.key_of(c) for c in ball} & {mixture_fit.key_of(c) for c in configs("cpu")}
+    assert mixture_fit.command("cpu", "ball") == "alphavae mixtures --preset cpu --covariance ball"
+    # the ball runs go to their own table, and load_ball reads them without training
+    monkeypatch.setitem(mixture_fit.SETTINGS, "smoke", TINY)
+    monkeypatch.setitem(mixture_fit.BALL_SETTINGS, "smoke", {"components": [2], "dims": [1], "seeds": [0]})
+    run_figure2("smoke", tmp_path, covariance="ball")
+    assert (tmp_path / "figure2_ball.csv").exists() and not (tmp_path / "figure2.csv").exists()
+    monkeypatch.setitem(mixture_fit.SETTINGS, "cpu", TINY)
+    monkeypatch.setitem(mixture_fit.BALL_SETTINGS, "cpu", {"components": [2], "dims": [1], "seeds": [0]})
+    res = sm.load_ball("cpu", root=tmp_path)
+    assert len(res.table) == 4 and res.n_missing == 0  # 2 settings x 2 objectives (the same as smoke's)
+    assert "4 of 4 Gaussian-ball runs" in sm.ball_status("cpu", res)
+    assert "--covariance ball" in sm.ball_status("cpu", sm.load_ball("cpu", tmp_path / "x"))
+
+
+def _table(alpha: dict[tuple[str, int, str], list[float]]) -> pd.DataFrame:
+    """A results table: alpha[(panel, setting, objective)] lists one learnt skew per seed."""
+    rows = []
+    for (panel, x, obj), values in alpha.items():
+        k, d = (x, 2) if panel == "a" else (5 * x, x)
+        for seed, a in enumerate(values):
+            rows.append({"panel": panel, "n_components": k, "dim": d, "objective": obj, "seed": seed,
+                         "alpha_final": a, "kl_qp": 1.0, "kl_pq": 2.0})  # fmt: skip
+    return pd.DataFrame(rows)
+
+
+def test_paper_claims_follow_the_numbers() -> None:
+    table = _table(
+        {
+            ("a", 2, "dual"): [0.40, 0.42], ("a", 20, "dual"): [0.30, 0.32],
+            ("a", 2, "primal"): [0.45, 0.47], ("a", 20, "primal"): [0.60, 0.62],
+            ("b", 1, "dual"): [0.70, 0.72], ("b", 10, "dual"): [0.51, 0.52],
+            ("b", 1, "primal"): [0.50, 0.50], ("b", 10, "primal"): [0.30, 0.30],
+        }
+    )  # fmt: skip
+    claims = sm.paper_claims(table).set_index("claim")["verdict"]
+    assert claims["dual skew decreases as the number of components increases (panel a)"] == "yes"
+    assert claims["dual skew decreases as the dimension increases (panel b)"] == "yes"
+    assert claims["skew tends toward ½ as dimension increases (dual)"] == "yes"
+    assert claims["skew tends toward ½ as dimension increases (primal)"] == "no"
+    # the dual leans to forward KL below 1/2 (0.41 -> 0.31: more with K), the primal above (0.46 -> 0.61)
+    assert claims["with more components, the skew marginally favours forward KL (dual)"].startswith("yes")
+    assert claims["with more components, the skew marginally favours forward KL (primal)"].startswith("yes")
+    flat = _table({("a", 2, "dual"): [0.45, 0.45], ("a", 20, "dual"): [0.50, 0.50]})
+    verdict = sm.paper_claims(flat).set_index("claim")["verdict"]
+    assert verdict["with more components, the skew marginally favours forward KL (dual)"].startswith("no")
+
+
+def test_released_values_compare_with_the_primal_curve() -> None:
+    assert sm.RELEASED_TGJS_DIMS[1] == 0.730 and sm.RELEASED_TGJS_DIMS[10] == 0.507
+    table = _table({("b", 1, "primal"): [0.5, 0.6], ("b", 1, "dual"): [0.4, 0.4]})
+    out = sm.released_comparison(table)
+    assert out.loc[1, "released 'tGJS' (primal)"] == 0.730
+    assert out.loc[1, "ours, primal"] == "0.550 ± 0.071" and out.loc[1, "ours, dual"] == "0.400 ± 0.000"
+    assert out.loc[10, "ours, primal"] == "-"
+
+
+def test_convergence_and_schedule_tables_read_the_trajectories() -> None:
+    table = _table({("b", 8, "dual"): [0.3], ("b", 8, "primal"): [0.2]})
+    table["steps"], table["record_every"], table[results.KEY] = 12, 2, ["k0", "k1"]
+    histories = {
+        "k0": {"alpha": [0.5, 0.45, 0.40, 0.35, 0.33, 0.33]},  # after steps 2, 4, ..., 12
+        "k1": {"alpha": [0.5, 0.5, 0.5, 0.2, 0.2, 0.2]},
+    }
+    res = analysis.Figure2Results(table, histories, 0, 2, Path("."))
+    moves = sm.convergence_table(res, "b", (8,))
+    assert moves.loc[(8, "dual", 0), "α, step 6 (decay starts)"] == 0.40
+    # step 3 has no record of its own: it reads the one after step 2 (0.5)
+    assert moves.loc[(8, "dual", 0), "moved, steps 3–6"] == pytest.approx(0.1)
+    assert moves.loc[(8, "dual", 0), "moved, steps 6–12"] == pytest.approx(0.07)
+    assert moves.loc[(8, "primal", 0), "moved, steps 6–12"] == pytest.approx(0.3)
+    effect = sm.schedule_effect(res)
+    assert effect.loc[("b", "primal"), "largest |Δα|"] == pytest.approx(0.3)
+    assert analysis.low_skew_share(table, "b", "primal").loc[8] == "1 of 1"

@@ -1,4 +1,8 @@
-"""Chapter 4's figures: Figures 1, 3, 4 and 6 and the reconstructions."""
+"""Chapter 4's figures: the paper's Figures 1, 3, 4 and 6 redrawn from our runs, and the reconstructions.
+
+Each function draws one figure (a chapter captions it through the cell's metadata); colours and
+legend labels come from :mod:`alphavae_core.plotting`, one per regulariser.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
@@ -28,6 +33,13 @@ from alphavae_core.plotting import colour, label
 
 
 # ----------------------------------------------------------------------------- figure helpers
+def shade(name: str, t: float) -> tuple[float, float, float]:
+    """The palette colour of ``name`` mixed with white: light at ``t = 0``, the colour itself at ``t = 1``
+    (an ordered series, such as epochs, drawn in one regulariser's colour)."""
+    rgb = np.asarray(to_rgb(colour(name)))
+    return tuple(float(v) for v in rgb + (1.0 - rgb) * 0.75 * (1.0 - t))
+
+
 def _empty(ax: plt.Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4", wrap=True)
     ax.set_xticks([])
@@ -81,10 +93,10 @@ def plot_figure1(rows: pd.DataFrame, dataset: str, axes=None) -> plt.Figure:
             _empty(ax, f"no {DATASET_LABELS[dataset]} runs of\n{fixed} / {trained} yet")
             continue
         ax.set_xlim(-0.03, 1.03)
-        ax.set_xlabel("initial α (the fixed α for JS)")
+        ax.set_xlabel("initial α (the fixed α for fixed skew)")
         ax.set_title("primal" if fixed == "gjs" else "dual", fontsize="medium")
         ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    axes[0, 0].set_ylabel("test MSE")
+    axes[0, 0].set_ylabel("test MSE (squared error per image)")
     fig.suptitle(DATASET_LABELS[dataset], fontsize="medium")
     return fig
 
@@ -150,7 +162,6 @@ def plot_landscapes(
     that epoch (open circle) and, for the primal, equation 16's approximate minimiser (cross)."""
     fig, axes = _axes(axes, 2)
     t1 = table1_rows(rows)
-    cmap = plt.get_cmap("viridis")
     for ax, (r, kind) in zip(axes[0], (("tgjs", "primal"), ("tdgjs", "dual"))):
         run = t1[(t1["dataset"] == dataset) & (t1["regulariser"] == r) & (t1["seed"] == seed)]
         hist = history(histories, run.iloc[0]) if len(run) else None
@@ -162,7 +173,7 @@ def plot_landscapes(
         for e in shown:
             y = flat(land[e][kind])
             x = np.linspace(0.0, 1.0, y.size)
-            c = cmap(e / max(len(land) - 1, 1))
+            c = shade(r, e / max(len(land) - 1, 1))
             ax.plot(x, y, color=c, lw=1.3, label=f"epoch {e + 1}")
             ax.plot(*grid_minimum(y, x), "o", color=c, ms=5)
             a = hist["alpha_history"][e + 1] if len(hist.get("alpha_history", [])) > e + 1 else None
@@ -296,6 +307,18 @@ def plot_reconstructions(
 def test_originals(dataset: str, n: int = 8) -> torch.Tensor:
     """The first ``n`` test images of ``dataset`` as floats: the inputs of the stored reconstructions."""
     return data.to_float(data.load_images(dataset, "test", subset=n))
+
+
+def plot_reconstruction_grid(rows: pd.DataFrame, histories: Mapping[str, Any], dataset: str) -> plt.Figure:
+    """:func:`plot_reconstructions` for one dataset, titled; an empty panel (and no data read) when
+    the dataset has no Table 1 runs."""
+    if not (table1_rows(rows)["dataset"] == dataset).any():
+        fig, ax = plt.subplots(figsize=(5.4, 1.6))
+        _empty(ax, f"no {DATASET_LABELS[dataset]} runs at this preset yet")
+    else:
+        fig = plot_reconstructions(rows, histories, dataset, test_originals(dataset))
+    fig.suptitle(DATASET_LABELS[dataset], fontsize="medium")
+    return fig
 
 
 def plot_reconstruction_grids(

@@ -277,21 +277,6 @@ def _alpha_steps(settings: ChapterSettings, dataset: str) -> int | str:
     return scale.epochs[dataset] * math.ceil(n / scale.batch_size[dataset])
 
 
-def alpha_travel(settings: ChapterSettings) -> pd.DataFrame:
-    """How far Adam can move alpha in one run: about its learning rate per step (chapter 2), so at
-    most steps x alpha_lr. A learnt alpha further than this from 0.5 cannot be reached."""
-    out = []
-    for c in settings.configs:
-        if c.regulariser in TRAINABLE and c.dataset not in {row[0] for row in out}:
-            r = c.resolved()
-            steps = _alpha_steps(settings, r.dataset)
-            travel = round(steps * r.alpha_lr, 3) if isinstance(steps, int) else math.nan
-            out.append((r.dataset, steps, r.alpha_lr, travel))
-    frame = pd.DataFrame(out, columns=["dataset", "steps", "alpha lr", "max travel"])
-    frame["dataset"] = frame["dataset"].map(DATASET_LABELS)
-    return frame.set_index("dataset")
-
-
 def regulariser_table() -> pd.DataFrame:
     """The seven regularisers of Table 1 from the registry: description, weight and skew."""
     out = []

@@ -1,5 +1,7 @@
 """Chapter 3, the synthetic mixtures (the paper's Figure 2): ``distributions`` (mixtures and the JS^Galpha
-estimators), ``fit`` (the experiment, ``alphavae mixtures``) and ``analysis`` (tables and panels).
+estimators), ``fit`` (the experiment, ``alphavae mixtures``), ``analysis`` (tables and panels) and
+``comparison`` (like for like with the paper: its released values, its Gaussian ball, convergence
+and its claims).
 """
 
 from alphavae_core.chapters.synthetic_mixtures.analysis import (
@@ -8,14 +10,31 @@ from alphavae_core.chapters.synthetic_mixtures.analysis import (
     history_of,
     illustration,
     load_figure2,
+    low_skew_share,
     plot_fits_2d,
     plot_panel,
+    plot_skew_histories,
+    shade_map,
     skew_table,
     summarise,
+)
+from alphavae_core.chapters.synthetic_mixtures.comparison import (
+    RELEASED_TGJS_DIMS,
+    ball_status,
+    ball_vs_full,
+    convergence_table,
+    load_ball,
+    overlay_released,
+    paper_claims,
+    plot_ball_vs_full,
+    plot_trajectories,
+    released_comparison,
+    schedule_effect,
 )
 from alphavae_core.chapters.synthetic_mixtures.distributions import (
     DTYPE,
     Gaussian,
+    GaussianBallFit,
     GaussianFit,
     GaussianMixture,
     GJSEstimate,
@@ -28,7 +47,9 @@ from alphavae_core.chapters.synthetic_mixtures.distributions import (
     validation_table,
 )
 from alphavae_core.chapters.synthetic_mixtures.fit import (
+    BALL_SETTINGS,
     CODE_VERSION,
+    COVARIANCES,
     EXPERIMENT,
     ILLUSTRATION,
     LEARNS_ALPHA,
@@ -38,6 +59,7 @@ from alphavae_core.chapters.synthetic_mixtures.fit import (
     SETTINGS,
     FitResult,
     Objective,
+    command,
     configs,
     evaluate_fit,
     fit_gaussian,

@@ -201,3 +201,53 @@ def plot_fits_2d(ax, p: GaussianMixture, fits: dict[str, Gaussian], extent: floa
     ax.set_aspect("equal")
     ax.set_xlim(-extent, extent)
     ax.set_ylim(-extent, extent)
+
+
+def shade_map(name: str):
+    """A colour map from a pale tint to the palette colour of ``name`` (a regulariser or KL
+    direction), for an ordered series drawn in that one colour."""
+    from matplotlib.colors import LinearSegmentedColormap, to_rgb
+
+    from alphavae_core.plotting import colour
+
+    rgb = np.asarray(to_rgb(colour(name)))
+    return LinearSegmentedColormap.from_list(f"shade_{name}", [tuple(rgb + (1 - rgb) * 0.8), tuple(rgb)])
+
+
+def plot_skew_histories(axes, res: Figure2Results, panel: str = "a") -> None:
+    """The learnt skew during training of every dual (left) and primal (right) run of a panel, shaded
+    by the panel's setting (pale: smallest, full colour: largest), each axis with its colour bar."""
+    import matplotlib.pyplot as plt
+
+    from alphavae_core.plotting import label
+
+    x = "n_components" if panel == "a" else "dim"
+    for ax, kind in zip(axes, ("dual", "primal")):
+        runs = res.table[(res.table["panel"] == panel) & (res.table["objective"] == kind)]
+        values = sorted(runs[x].unique())
+        cmap = shade_map(PLOT_KEY[kind])
+        for _, row in runs.iterrows():
+            hist = res.histories[row[results.KEY]]["alpha"]
+            steps = np.arange(1, len(hist) + 1) * row["record_every"]
+            ax.plot(steps, hist, lw=0.8, color=cmap(values.index(row[x]) / max(len(values) - 1, 1)))
+        ax.set_title(label(PLOT_KEY[kind]), fontsize="medium")
+        ax.set_xlabel("optimiser step")
+        ax.set_ylim(-0.03, 1.03)
+        if values:
+            scale = plt.cm.ScalarMappable(norm=plt.Normalize(min(values), max(values)), cmap=cmap)
+            ax.figure.colorbar(scale, ax=ax, label="components K" if panel == "a" else "dimension d")
+    axes[0].set_ylabel(r"learnt $\alpha$")
+
+
+def low_skew_share(
+    table: pd.DataFrame, panel: str, objective: str = "primal", below: float = 0.35
+) -> pd.Series:
+    """Per setting of a panel: how many runs of ``objective`` end with the skew below ``below``, as
+    "k of n" (the learnt primal skew ends near one of two values, about 0.15-0.25 or 0.45-0.6)."""
+    x = "n_components" if panel == "a" else "dim"
+    sub = table[(table["panel"] == panel) & (table["objective"] == objective)]
+    return (
+        sub.groupby(x)["alpha_final"]
+        .apply(lambda v: f"{int((v < below).sum())} of {len(v)}")
+        .rename(f"runs with α < {below:g}")
+    )

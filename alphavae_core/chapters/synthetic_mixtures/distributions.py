@@ -35,6 +35,7 @@ from alphavae_core.divergences import check_alpha, gjs_mvn
 __all__ = [
     "GJSEstimate",
     "Gaussian",
+    "GaussianBallFit",
     "GaussianFit",
     "GaussianMixture",
     "gjs_mc",
@@ -194,6 +195,28 @@ class GaussianFit(nn.Module):
     def scale_tril(self) -> Tensor:
         diag = F.softplus(torch.diagonal(self.raw_tril)) + 1e-6
         return torch.tril(self.raw_tril, diagonal=-1) + torch.diag(diag)
+
+    def forward(self) -> Gaussian:
+        return Gaussian(self.mean, self.scale_tril())
+
+
+class GaussianBallFit(nn.Module):
+    """A trainable Gaussian *ball* q = N(m, s^2 I), the paper's model in section 4.1.
+
+    Free mean and one scale ``s = softplus(raw) + 1e-6`` shared by every dimension.
+    """
+
+    def __init__(self, dim: int, mean: Tensor | None = None, scale: float = 1.0) -> None:
+        super().__init__()
+        if scale <= 0:
+            raise ValueError(f"scale must be positive, got {scale}")
+        start = torch.zeros(dim, dtype=DTYPE) if mean is None else mean.detach().to(DTYPE).clone()
+        self.mean = nn.Parameter(start)
+        self.raw_scale = nn.Parameter(torch.tensor(math.log(math.expm1(scale)), dtype=DTYPE))
+
+    def scale_tril(self) -> Tensor:
+        s = F.softplus(self.raw_scale) + 1e-6
+        return s * torch.eye(self.mean.shape[-1], dtype=DTYPE)
 
     def forward(self) -> Gaussian:
         return Gaussian(self.mean, self.scale_tril())

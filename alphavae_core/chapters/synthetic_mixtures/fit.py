@@ -16,6 +16,11 @@ Panel (a): 2-D, increasing number of components. Panel (b): dimension d with 5 d
 ``alphavae mixtures --preset cpu`` computes the runs missing from
 ``results/<preset>/figure2.csv`` (one row per run, keyed by ``results.config_key``) and
 ``figure2_histories.json`` (alpha and loss trajectories and the fitted q, by key).
+
+q has a full covariance by default. The paper fits a Gaussian *ball* N(m, s^2 I):
+``alphavae mixtures --preset cpu --covariance ball`` fits that model on a subset of the settings
+(:data:`BALL_SETTINGS`, the learnt-skew objectives only) into ``figure2_ball.csv``, so chapter 3 can
+show what the difference changes.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ from torch import Tensor
 from alphavae_core.chapters.synthetic_mixtures.distributions import (
     DTYPE,
     Gaussian,
+    GaussianBallFit,
     GaussianFit,
     GaussianMixture,
     gjs_mc,
@@ -92,6 +98,15 @@ SETTINGS: dict[str, dict[str, Any]] = {
 }
 
 ILLUSTRATION = {"panel": "a", "n_components": 5, "seed": 0}  # the 2-D example drawn in chapter 3
+
+# The model of q: full covariance (this book's default) or the paper's Gaussian ball N(m, s^2 I).
+COVARIANCES: dict[str, type] = {"full": GaussianFit, "ball": GaussianBallFit}
+# The ball is fitted on a subset of each preset's settings (a few CPU minutes at cpu), learnt skew only.
+BALL_SETTINGS: dict[str, dict[str, Any]] = {
+    "smoke": {"components": [5], "dims": [2], "seeds": [0, 1]},
+    "cpu": {"components": [2, 5], "dims": [10], "seeds": [0, 1, 2, 3, 4]},
+    "paper": {"components": list(range(1, 11)), "dims": list(range(1, 11)), "seeds": list(range(10))},
+}
 
 # --------------------------------------------------------------------------- objectives
 
@@ -165,8 +180,11 @@ def fit_gaussian(
     alpha0: float,
     seed: int,
     record_every: int = 10,
+    covariance: str = "full",
 ) -> FitResult:
     """Fit q = N(m, L L^T), started at N(0, I), to ``p`` by Adam on ``objective``.
+
+    ``covariance="ball"`` fits the paper's Gaussian ball N(m, s^2 I) instead of a full covariance.
 
     For ``dual`` and ``primal`` the skew alpha (started at ``alpha0``) has its own Adam
     optimiser (section 4), stepped after q's and clamped to [0, 1]. Each step draws fresh
@@ -180,8 +198,10 @@ def fit_gaussian(
         )
     if not 0.0 <= alpha0 <= 1.0:
         raise ValueError(f"alpha0 must lie in [0, 1], got {alpha0}")
+    if covariance not in COVARIANCES:
+        raise ValueError(f"unknown covariance {covariance!r}; choose one of {', '.join(COVARIANCES)}")
     generator = torch.Generator().manual_seed(seed)
-    model = GaussianFit(p.dim)
+    model = COVARIANCES[covariance](p.dim)
     learns = objective in LEARNS_ALPHA
     alpha = torch.tensor(alpha0, dtype=DTYPE, requires_grad=learns)
     opt_q = torch.optim.Adam(model.parameters(), lr=lr)
@@ -234,9 +254,20 @@ def evaluate_fit(q: Gaussian, p: GaussianMixture, fit: FitResult, n: int, seed: 
 # --------------------------------------------------------------------------- experiment grid
 
 
-def configs(preset: str) -> list[dict[str, Any]]:
-    """Every run of Figure 2 at ``preset``: panel (a) then panel (b), by setting, seed, objective."""
+def configs(preset: str, covariance: str = "full") -> list[dict[str, Any]]:
+    """Every run of Figure 2 at ``preset``: panel (a) then panel (b), by setting, seed, objective.
+
+    ``covariance="ball"``: the Gaussian-ball runs (settings of :data:`BALL_SETTINGS`, learnt skew
+    only); their configurations carry ``"covariance": "ball"``, the full-covariance ones carry
+    no such entry, so the keys of the committed full-covariance rows stay what they were.
+    """
+    if covariance not in COVARIANCES:
+        raise ValueError(f"unknown covariance {covariance!r}; choose one of {', '.join(COVARIANCES)}")
     s = select(SETTINGS, preset)
+    extra: dict[str, Any] = {}
+    if covariance == "ball":
+        s = {**s, **select(BALL_SETTINGS, preset), "objectives": list(LEARNS_ALPHA)}
+        extra = {"covariance": "ball"}
     fixed = {k: s[k] for k in ("steps", "n_samples", "n_eval", "lr", "alpha_lr", "alpha0", "record_every")}
     settings = [("a", k, 2) for k in s["components"]] + [("b", RATIO * d, d) for d in s["dims"]]
     return [
@@ -248,6 +279,7 @@ def configs(preset: str) -> list[dict[str, Any]]:
             "seed": seed,
             "objective": obj,
             **fixed,
+            **extra,
         }
         for panel, k, d in settings
         for seed in s["seeds"]
@@ -268,7 +300,10 @@ def run_one(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """Fit one configuration; return its results row and its histories entry."""
     start = time.perf_counter()
     p = make_mixture(config["n_components"], config["dim"], config["seed"])
-    fit = fit_gaussian(p, config["objective"], seed=config["seed"], **fit_options(config))
+    covariance = config.get("covariance", "full")
+    fit = fit_gaussian(
+        p, config["objective"], seed=config["seed"], covariance=covariance, **fit_options(config)
+    )
     metrics = evaluate_fit(fit.gaussian(), p, fit, config["n_eval"], seed=10_000 + config["seed"])
     tail = fit.alpha_history[-max(len(fit.alpha_history) // 10, 1) :] if fit.alpha_history else [float("nan")]
     key = key_of(config)
@@ -290,20 +325,32 @@ def run_one(config: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     return row, {key: history}
 
 
-def _paths(root: Path) -> tuple[Path, Path]:
-    return root / f"{EXPERIMENT}.csv", root / f"{EXPERIMENT}_histories.json"
+def _paths(root: Path, covariance: str = "full") -> tuple[Path, Path]:
+    name = EXPERIMENT if covariance == "full" else f"{EXPERIMENT}_{covariance}"
+    return root / f"{name}.csv", root / f"{name}_histories.json"
 
 
-def missing_configs(preset: str, root: Path | None = None) -> list[dict[str, Any]]:
+def command(preset: str, covariance: str = "full") -> str:
+    """The shell command that computes the missing runs."""
+    return f"alphavae mixtures --preset {preset}" + (
+        "" if covariance == "full" else f" --covariance {covariance}"
+    )
+
+
+def missing_configs(preset: str, root: Path | None = None, covariance: str = "full") -> list[dict[str, Any]]:
     """The configurations of ``preset`` that have no row in the table under ``root``."""
-    table_path, _ = _paths(results_dir(preset) if root is None else Path(root))
-    todo = configs(preset)
+    table_path, _ = _paths(results_dir(preset) if root is None else Path(root), covariance)
+    todo = configs(preset, covariance)
     absent = set(results.missing([key_of(c) for c in todo], results.read_table(table_path)))
     return [c for c in todo if key_of(c) in absent]
 
 
 def run_figure2(
-    preset: str, root: Path | None = None, max_runs: int | None = None, flush_every: int = 20
+    preset: str,
+    root: Path | None = None,
+    max_runs: int | None = None,
+    flush_every: int = 20,
+    covariance: str = "full",
 ) -> pd.DataFrame:
     """Compute the missing runs of ``preset`` into ``root`` (default ``results/<preset>/``).
 
@@ -312,8 +359,8 @@ def run_figure2(
     """
     check_preset(preset)
     root = results_dir(preset) if root is None else Path(root)
-    table_path, history_path = _paths(root)
-    todo = missing_configs(preset, root)[:max_runs]
+    table_path, history_path = _paths(root, covariance)
+    todo = missing_configs(preset, root, covariance)[:max_runs]
     rows: list[dict[str, Any]] = []
     histories: dict[str, Any] = {}
 
@@ -347,6 +394,12 @@ def main(argv: list[str] | None = None, prog: str = "alphavae mixtures") -> None
     parser.add_argument("--root", default=None, help="results folder (default results/<preset>/)")
     parser.add_argument("--max-runs", type=int, default=None, help="compute at most this many runs")
     parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    parser.add_argument(
+        "--covariance",
+        default="full",
+        choices=list(COVARIANCES),
+        help="q's covariance: full (default, Figure 2) or ball (the paper's N(m, s^2 I), fewer settings)",
+    )
     args = parser.parse_args(argv)
     check_preset(args.preset)
     if args.threads <= 0:
@@ -355,10 +408,12 @@ def main(argv: list[str] | None = None, prog: str = "alphavae mixtures") -> None
         raise ValueError(f"--max-runs must be zero or positive, got {args.max_runs}")
     torch.set_num_threads(args.threads)
     root = Path(args.root) if args.root else results_dir(args.preset)
-    todo = len(missing_configs(args.preset, root))
+    cov = args.covariance
+    todo = len(missing_configs(args.preset, root, cov))
     print(
-        f"figure 2, preset {args.preset}: {todo} of {len(configs(args.preset))} runs to compute into {root}"
+        f"figure 2 ({cov} covariance), preset {args.preset}: {todo} of "
+        f"{len(configs(args.preset, cov))} runs to compute into {root}"
     )
     start = time.perf_counter()
-    table = run_figure2(args.preset, root, max_runs=args.max_runs)
-    print(f"done in {time.perf_counter() - start:.0f} s; {len(table)} rows in {_paths(root)[0]}")
+    table = run_figure2(args.preset, root, max_runs=args.max_runs, covariance=cov)
+    print(f"done in {time.perf_counter() - start:.0f} s; {len(table)} rows in {_paths(root, cov)[0]}")
