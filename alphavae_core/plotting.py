@@ -191,7 +191,8 @@ def kernel_free_html(root_id: str, body: str, scripts: Sequence[Path], mount: st
     ``body`` is the control's markup (sliders, SVG panels, value table), placed in
     ``<div class="avx" id="root_id">``. The JavaScript files in ``scripts`` are inlined, in order,
     inside one function scope (no globals, nothing fetched), followed by the call
-    ``mount(root, config)`` with ``config`` serialised as JSON. The output is the same bytes on
+    ``mount(root, config)`` with ``config`` serialised as JSON; ``root`` is the control's element,
+    found from the script itself. The output is the same bytes on
     every call with the same arguments, so notebooks store it without nbval exemptions.
     """
     sources = []
@@ -201,10 +202,18 @@ def kernel_free_html(root_id: str, body: str, scripts: Sequence[Path], mount: st
             raise ValueError(f"{path} contains '</script', which would end the inline script early")
         sources.append(f"// ---- {Path(path).name}\n{text.strip()}\n")
     payload = json.dumps(config, sort_keys=True, allow_nan=False).replace("</", "<\\/")
+    # The control is the element just before this script (Jupyter may run the script before the
+    # output is attached to the page, when getElementById cannot find it yet).
+    find_root = (
+        "const here = document.currentScript;\n"
+        f"const root = here && here.previousElementSibling && here.previousElementSibling.id === {json.dumps(root_id)}"
+        f" ? here.previousElementSibling : document.getElementById({json.dumps(root_id)});\n"
+    )
     script = (
         "(function () {\n'use strict';\n"
+        + find_root
         + "\n".join(sources)
-        + f"\n{mount}(document.getElementById({json.dumps(root_id)}), {payload});\n}})();"
+        + f"\nif (root) {mount}(root, {payload});\n}})();"
     )
     return (
         f'<div class="avx" id="{root_id}">\n<style>{_CONTROL_CSS.strip()}</style>\n{body}\n</div>\n'

@@ -76,7 +76,7 @@ def test_html_control_is_self_contained_and_deterministic():
     # nothing is fetched: no src/href attributes, and the only URL is the SVG namespace
     assert not re.search(r"\b(src|href)\s*=", html)
     assert set(re.findall(r"https?://[^'\"\s)]+", html)) == {SVG_NAMESPACE}
-    assert html.count("<script>") == 1 and 'mountAlphaExplorer(document.getElementById("explorer")' in html
+    assert html.count("<script>") == 1 and "if (root) mountAlphaExplorer(root, {" in html
 
 
 def test_html_control_rejects_values_off_its_sliders():

@@ -20,13 +20,14 @@ from __future__ import annotations
 
 import json
 import math
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
-from browser_helpers import (  # noqa: F401 - browser and book_url are fixtures
+from browser_helpers import (  # noqa: F401 - book_url is a fixture
+    CHROMIUM_ARGS,
     SCREENSHOTS,
     book_url,
-    browser,
     open_page,
     require_chromium,
     screenshot,
@@ -36,7 +37,7 @@ from browser_helpers import (  # noqa: F401 - browser and book_url are fixtures
 from alphavae_core.chapters import skew_optimisation as skew
 from alphavae_core.divergences import geometric_mean_normal, gjs_normal, kl_normal
 
-require_chromium()  # skips this module, with one line, when no Chromium is installed
+CHROMIUM = require_chromium()  # skips this module, with one line, when no Chromium is installed
 pytestmark = pytest.mark.browser
 
 TOL = 1e-6  # closed forms: both sides are float64, so the real agreement is ~1e-15
@@ -168,9 +169,41 @@ def _expected_chapter2(page_name: str, s: dict[str, float], values: dict) -> Non
         )
 
 
-def test_chapter1_explorer_agrees_with_python(browser, book_url) -> None:  # noqa: F811 - fixtures
+@pytest.fixture(scope="module")
+def in_browser():
+    """``run(fn, *args)`` calls ``fn(browser, *args)`` with a headless Chromium of this module's own.
+
+    Playwright's sync API allows one instance per thread, and ``tests/test_browser.py`` holds one in
+    the main thread for the whole session; so this module drives its Chromium from a thread of its
+    own (assertions raised there propagate to the test).
+    """
+    from playwright.sync_api import sync_playwright
+
+    worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sliders-chromium")
+
+    def start():
+        playwright = sync_playwright().start()
+        return playwright, playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, chromium_sandbox=False, args=CHROMIUM_ARGS
+        )
+
+    playwright, chromium = worker.submit(start).result()
+    yield lambda fn, *args: worker.submit(fn, chromium, *args).result()
+    worker.submit(lambda: (chromium.close(), playwright.stop())).result()
+    worker.shutdown()
+
+
+def test_chapter1_explorer_agrees_with_python(in_browser, book_url) -> None:  # noqa: F811 - fixture
+    in_browser(_chapter1, book_url)
+
+
+def test_chapter2_explorer_agrees_with_python(in_browser, book_url) -> None:  # noqa: F811 - fixture
+    in_browser(_chapter2, book_url)
+
+
+def _chapter1(browser, base_url: str) -> None:
     page_name = "book/01_divergences.html"
-    with open_page(browser, book_url + page_name) as (page, watch):
+    with open_page(browser, base_url + page_name) as (page, watch):
         assert page.locator("#explorer input[type=range]").count() == 3
         moves = _move_and_check(page, "explorer", CHAPTER1, _expected_chapter1, page_name)
         screenshot(page, "sliders__01_divergences")
@@ -179,9 +212,9 @@ def test_chapter1_explorer_agrees_with_python(browser, book_url) -> None:  # noq
     assert moves >= 12
 
 
-def test_chapter2_explorer_agrees_with_python(browser, book_url) -> None:  # noqa: F811 - fixtures
+def _chapter2(browser, base_url: str) -> None:
     page_name = "book/02_skew_optimisation.html"
-    with open_page(browser, book_url + page_name) as (page, watch):
+    with open_page(browser, base_url + page_name) as (page, watch):
         root = "skew-explorer"
         assert page.locator(f"#{root} input[type=range]").count() == 3
         moves = _move_and_check(page, root, CHAPTER2, _expected_chapter2, page_name)
