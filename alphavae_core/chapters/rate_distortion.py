@@ -119,9 +119,10 @@ def curve_table(rows: pd.DataFrame) -> pd.DataFrame:
         }
     )
     order = {r: i for i, r in enumerate(TEXT.values())}
-    return table.sort_values(
+    table = table.sort_values(
         ["regulariser", "λ"], key=lambda s: s.map(order) if s.name == "regulariser" else s
     )
+    return table.set_index(["regulariser", "λ"])
 
 
 def plot_rate_distortion(rows: pd.DataFrame, ax=None, annotate: str = "kl") -> plt.Figure:
