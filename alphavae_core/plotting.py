@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib as mpl
@@ -164,6 +164,16 @@ def slider_markup(prefix: str, name: str, text: str, lo: float, hi: float, step:
         f'step="{step:g}" value="{value:g}" aria-label="{html.escape(text)}">'
         f'<output id="{ident}-value" for="{ident}">{value:g}</output>'
     )
+
+
+def sliders_markup(prefix: str, ranges: Mapping[str, tuple[float, float, float]], items) -> str:
+    """Every slider of an explorer from ``(name, text, value)`` items, each value checked against its
+    ``(lo, hi, step)`` range first (``ValueError`` naming the slider)."""
+    for name, _, value in items:
+        lo, hi, _ = ranges[name]
+        if not lo <= value <= hi:
+            raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}], got {value}")
+    return "".join(slider_markup(prefix, name, text, *ranges[name], value) for name, text, value in items)
 
 
 def value_row(prefix: str, name: str, text: str, unit: str = "") -> str:

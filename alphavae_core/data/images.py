@@ -36,7 +36,7 @@ import os
 import tempfile
 import zipfile
 import zlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -52,11 +52,9 @@ from alphavae_core.progress import progress
 __all__ = [
     "DATASETS",
     "SPLITS",
-    "add_noise",
     "clear_cache",
     "default_reconstruction",
     "dsprites_indices",
-    "fixed_test_noise",
     "image_shape",
     "load_images",
     "to_float",

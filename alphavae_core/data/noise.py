@@ -9,8 +9,6 @@ import torch
 from torch import Tensor
 
 
-
-
 def _check_sigma(sigma: float) -> float:
     if not float(sigma) >= 0.0:  # NaN fails too
         raise ValueError(f"noise sigma must be >= 0, got {sigma}")
@@ -32,5 +30,3 @@ def fixed_test_noise(shape: Sequence[int], sigma: float, seed: int) -> Tensor:
     sigma = _check_sigma(sigma)
     generator = torch.Generator().manual_seed(int(seed))
     return sigma * torch.randn(tuple(shape), generator=generator, dtype=torch.float32)
-
-

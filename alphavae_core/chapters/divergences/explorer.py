@@ -29,7 +29,7 @@ from alphavae_core.plotting import (
     legend_markup,
     live_panels,
     new_figure,
-    slider_markup,
+    sliders_markup,
     value_row,
 )
 
@@ -174,18 +174,15 @@ def alpha_explorer_html(
     ``{prefix}-n-alpha-mean``, ``{prefix}-n-alpha-var``, each with its full float64 value in
     ``data-value``. The same arguments give the same bytes.
     """
-    for name, value in (("alpha", alpha), ("mu", mu), ("logvar", logvar)):
-        lo, hi, _ = SLIDERS[name]
-        if not lo <= value <= hi:
-            raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}], got {value}")
     js, js_dual = "JS<sup>G<sub>α</sub></sup>(q‖p)", "JS<sub>*</sub><sup>G<sub>α</sub></sup>(q‖p)"
-    sliders = "".join(
-        slider_markup(prefix, name, text, *SLIDERS[name], value)
-        for name, text, value in (
+    sliders = sliders_markup(
+        prefix,
+        SLIDERS,
+        (
             ("alpha", "skew α", alpha),
             ("mu", "mean of q", mu),
             ("logvar", "log-variance of q", logvar),
-        )
+        ),
     )
     left = legend_markup(
         [

@@ -47,7 +47,7 @@ from alphavae_core.plotting import (
     legend_markup,
     live_panels,
     new_figure,
-    slider_markup,
+    sliders_markup,
     value_row,
 )
 
@@ -183,18 +183,15 @@ def skew_explorer_html(
     ``{prefix}-primal-min``, ``{prefix}-dual-star``, ``{prefix}-dual-gap``, ``{prefix}-dual-min``,
     each with its full float64 value in ``data-value`` (NaN where q = p makes every skew a minimiser).
     """
-    for name, value in (("mean", mean), ("logvar", logvar), ("dim", dim)):
-        lo, hi, _ = SLIDERS[name]
-        if not lo <= value <= hi:
-            raise ValueError(f"{name} must lie in [{lo:g}, {hi:g}], got {value}")
     js, js_dual = "JS<sup>G<sub>α</sub></sup>", "JS<sub>*</sub><sup>G<sub>α</sub></sup>"
-    sliders = "".join(
-        slider_markup(prefix, name, text, *SLIDERS[name], value)
-        for name, text, value in (
+    sliders = sliders_markup(
+        prefix,
+        SLIDERS,
+        (
             ("mean", "mean m of q", mean),
             ("logvar", "log-variance s of q", logvar),
             ("dim", "dimension d", dim),
-        )
+        ),
     )
     left = legend_markup(
         [
