@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
@@ -63,6 +64,7 @@ def test_curve_table_and_figure_from_rows() -> None:
     assert set(table["seeds"]) == {3}
     fig = rd.plot_rate_distortion(rows)
     assert fig.axes[0].get_xscale() == "log"
+    plt.close(fig)
 
 
 def _noise_rows(best_at_high: str) -> pd.DataFrame:
