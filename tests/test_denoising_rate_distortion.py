@@ -49,6 +49,12 @@ def test_matched_rate_within_two_seed_deviations_is_no_difference() -> None:
     assert "no different from" in rd.matched_rate_verdict(rd.matched_rate(rows))
 
 
+def test_matched_rate_with_one_seed_names_the_difference_without_a_verdict() -> None:
+    verdict = rd.matched_rate_verdict(rd.matched_rate(_rd_rows()[lambda r: r["seed"] == 0]))
+    assert "differs from KL(q‖p)'s at the same rate by -1.00 (one seed" in verdict
+    assert "lower than" not in verdict
+
+
 def test_equivalent_kl_weight_interpolates_weight_against_rate_in_log_log() -> None:
     rows = _rd_rows()
     # tdgjs at lambda = 1 has rate 15: between KL's (1.0, 10) and (0.5, 20) in log-log

@@ -179,7 +179,9 @@ def verdict(rows: pd.DataFrame) -> str:
     wins = complete["lowest"].isin([TEXT[r] for r in TRAINABLE])
     lost = ", ".join(f"σ = {s:g} ({w})" for s, w in complete.loc[~wins, "lowest"].items())
     head = f"Trainable skew gives the lowest test MSE at {int(wins.sum())} of {len(complete)} noise levels above 0"
-    return head + ("." if wins.all() else f"; at the others the lowest is: {lost}.") + tail
+    seeds = summary(rows).query("noise in @complete.index")["n"].min()
+    caveat = f" These levels have {seeds} seed(s) per regulariser so far." if seeds < 3 else ""
+    return head + ("." if wins.all() else f"; at the others the lowest is: {lost}.") + caveat + tail
 
 
 def plot_noise_curves(rows: pd.DataFrame, ax=None) -> plt.Figure:
