@@ -17,6 +17,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from alphavae_core.chapters.benchmarks import format_mean_std, mean_std
 from alphavae_core.config import TrainConfig
@@ -141,9 +142,11 @@ def plot_rate_distortion(rows: pd.DataFrame, ax=None, annotate: str = "kl") -> p
         if r == annotate:
             for _, p in part.iterrows():
                 ax.annotate(f"λ={p['weight']:g}", (p["rate"], p["test_mse"]), textcoords="offset points",
-                            xytext=(4, 4), fontsize="x-small", color=colour(r))  # fmt: skip
+                            xytext=(0, -14), ha="center", fontsize="x-small", color=colour(r))  # fmt: skip
     ax.plot([], [], color="0.4", ls="--", label="train (dashed)")
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 10, 100: not 10^1, 10^2
+    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
     ax.set_xlabel("rate: KL(q‖p) per image (nats, log scale)")
     ax.set_ylabel("distortion: squared error\nper image")
     ax.legend(fontsize="small")
