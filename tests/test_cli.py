@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from urllib.error import URLError
@@ -145,3 +146,14 @@ def test_grid_cli_bad_input(argv, message, capsys, tmp_path) -> None:
         )
     assert exit_info.value.code == 2
     assert message in capsys.readouterr().err
+
+
+def test_closed_pipe_stops_quietly() -> None:
+    """``alphavae --help | head -0``: the reader is gone before we write; no traceback, exit 1."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    done = subprocess.run([sys.executable, "-m", "alphavae_core", "--help"], stdout=write_end,
+                          stderr=subprocess.PIPE, text=True, timeout=120)  # fmt: skip
+    os.close(write_end)
+    assert done.stderr == ""
+    assert done.returncode == 1
