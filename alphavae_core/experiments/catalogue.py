@@ -100,14 +100,20 @@ def rate_distortion_configs(
     seeds: tuple[int, ...] | None = None,
 ) -> list[TrainConfig]:
     """Figure 7: every divergence weight (lambda, eq. 14) x regulariser x seed, seed-major. The
-    lambda = 1 runs share their configuration (and key) with the benchmark grid's Table 1 runs."""
+    lambda = 1 runs share their configuration (and key) with the benchmark grid's Table 1 runs. The
+    VAE (``kl``) also trains at the preset's ``reference_weights``, after the shared lambdas."""
     scale = SCALES[check_preset(preset)]
+    chosen = regularisers or RATE_DISTORTION_REGULARISERS
     return [
         _run(scale, d, regulariser=r, weight=w, seed=s)
         for d in datasets or ("mnist",)
         for s in (scale.seeds if seeds is None else seeds)
-        for w in scale.weights
-        for r in regularisers or RATE_DISTORTION_REGULARISERS
+        for w, regs in (
+            *((w, chosen) for w in scale.weights),
+            *((w, ("kl",)) for w in scale.reference_weights),
+        )
+        for r in regs
+        if r in chosen
     ]
 
 
