@@ -55,6 +55,20 @@ def test_matched_rate_with_one_seed_names_the_difference_without_a_verdict() -> 
     assert "lower than" not in verdict
 
 
+def test_gain_split_adds_up_to_the_gain_and_puts_the_offset_beyond_rate() -> None:
+    split = rd.gain_split(_rd_rows(), "tdgjs", 1.0)
+    # KL at lambda = 1: rate 10, 40 - 8 log 10; tdgjs: rate 15, 40 - 8 log 15 - offset
+    by_rate = 8 * math.log(1.5)
+    assert split["by_rate"][0] == pytest.approx(by_rate) and split["by_rate"][1] == pytest.approx(0, abs=1e-9)
+    assert split["beyond_rate"][:2] == pytest.approx((1.0, 0.2))
+    assert split["total"][0] == pytest.approx(by_rate + 1.0) and split["total"][2] == 3
+    text = rd.gain_split_text(_rd_rows(), "tdgjs", 1.0)
+    assert f"would gain {by_rate:.2f} ± 0.00; the remaining 1.00 ± 0.20" in text
+    assert text.endswith("above zero by more than two seed standard deviations.")
+    assert "one seed, so no spread" in rd.gain_split_text(_rd_rows()[lambda r: r["seed"] == 0], "tdgjs", 1.0)
+    assert rd.gain_split_text(_rd_rows(), "tdgjs", 2.0).startswith("No seed has both")
+
+
 def test_equivalent_kl_weight_interpolates_weight_against_rate_in_log_log() -> None:
     rows = _rd_rows()
     # tdgjs at lambda = 1 has rate 15: between KL's (1.0, 10) and (0.5, 20) in log-log

@@ -23,7 +23,7 @@ from alphavae_core.chapters.benchmarks import format_mean_std, mean_std
 from alphavae_core.config import TrainConfig
 from alphavae_core.experiments.catalogue import RATE_DISTORTION_REGULARISERS, rate_distortion_configs
 from alphavae_core.experiments.grid import key_of, run_grid, table_paths
-from alphavae_core.experiments.presets import check_preset
+from alphavae_core.experiments.presets import SCALES, check_preset
 from alphavae_core.experiments.results import KEY, read_table
 from alphavae_core.paths import results_dir
 from alphavae_core.plotting import colour, label
@@ -140,9 +140,12 @@ def plot_rate_distortion(rows: pd.DataFrame, ax=None, annotate: str = "kl") -> p
                     label=f"{label(r)}, test")  # fmt: skip
         ax.plot(part["train_rate"], part["train_mse"], color=colour(r), ls="--", marker=".", lw=1)
         if r == annotate:
-            for _, p in part.iterrows():
+            shared = set(SCALES["cpu"].weights)
+            for _, p in part.iterrows():  # the extra reference points get their label above, not below
+                below = p["weight"] in shared
                 ax.annotate(f"λ={p['weight']:g}", (p["rate"], p["test_mse"]), textcoords="offset points",
-                            xytext=(0, -14), ha="center", fontsize="x-small", color=colour(r))  # fmt: skip
+                            xytext=(0, -14 if below else 7), ha="center", fontsize="x-small",
+                            color=colour(r))  # fmt: skip
     ax.plot([], [], color="0.4", ls="--", label="train (dashed)")
     ax.set_xscale("log")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 10, 100: not 10^1, 10^2
@@ -232,3 +235,63 @@ def equivalent_kl_weight(rows: pd.DataFrame, model: str = "tdgjs", weight: float
     if not log_r[0] <= target <= log_r[-1]:
         return np.nan
     return float(np.exp(np.interp(target, log_r, np.log(kl["weight"].to_numpy(float)))))
+
+
+def gain_split(rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, reference: str = "kl") -> dict:
+    """``model``'s test-MSE gain over ``reference`` at the same ``weight``, split in two, per seed.
+
+    ``by_rate``: what the reference gains by spending the model's rate (its own curve, interpolated
+    as in :func:`matched_rate`); ``beyond_rate``: the rest, the matched-rate difference with its sign
+    flipped. Each entry is (mean, std, seeds); NaN where a seed lacks a point."""
+    parts: dict[str, list[float]] = {
+        "total": [],
+        "by_rate": [],
+        "beyond_rate": [],
+        "rate": [],
+        "reference_rate": [],
+    }
+    for seed, point in rows[(rows["regulariser"] == model) & (rows["weight"] == weight)].groupby("seed"):
+        ref = rows[(rows["regulariser"] == reference) & (rows["seed"] == seed)]
+        same = ref[ref["weight"] == weight]
+        p = point.iloc[0]
+        at = _interpolate(p["rate"], ref) if len(ref) >= 2 else np.nan
+        if same.empty or not np.isfinite(at):
+            continue
+        here = float(same["test_mse"].iloc[0])
+        parts["total"].append(here - p["test_mse"])
+        parts["by_rate"].append(here - at)
+        parts["beyond_rate"].append(at - p["test_mse"])
+        parts["rate"].append(p["rate"])
+        parts["reference_rate"].append(float(same["rate"].iloc[0]))
+    return {k: mean_std(v) for k, v in parts.items()}
+
+
+def gain_split_text(
+    rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, reference: str = "kl"
+) -> str:
+    """One paragraph: how much of ``model``'s gain at ``weight`` a reference spending as much rate matches."""
+    g = gain_split(rows, model, weight, reference)
+    n = g["total"][2]
+    if n == 0:
+        return (f"No seed has both {TEXT[model]} at λ = {weight:g} and a {TEXT[reference]} curve around "
+                f"its rate yet.")  # fmt: skip
+
+    def fmt(key: str, digits: int = 2) -> str:
+        return format_mean_std(g[key][0], g[key][1], digits)
+
+    m, s, _ = g["beyond_rate"]
+    if n < 2:
+        judged = "one seed, so no spread to judge it by"
+    elif abs(m) <= 2 * s:
+        judged = "within two seed standard deviations of zero"
+    else:
+        judged = f"{'above' if m > 0 else 'below'} zero by more than two seed standard deviations"
+    total = g["total"][0]
+    return (
+        f"At λ = {weight:g}, {TEXT[model]}'s test MSE is {'lower' if total >= 0 else 'higher'} than "
+        f"{TEXT[reference]}'s by {format_mean_std(abs(total), g['total'][1], 2)} "
+        f"({n} seed{'s' if n > 1 else ''}). It spends {fmt('rate', 1)} nats per image against "
+        f"{fmt('reference_rate', 1)}. A {TEXT[reference]} model spending as many nats (its λ curve, "
+        f"interpolated) would gain {fmt('by_rate')}; the remaining {fmt('beyond_rate')} is what the "
+        f"skew adds at equal rate: {judged}."
+    )
