@@ -135,6 +135,11 @@ def test_grid_through_submitit_local_executor(data_root, tmp_path) -> None:
         (["--shard", "x"], "must look like K/N"),
         (["--regularisers", "elbo"], "unknown regulariser 'elbo'"),
         (["--datasets", "chairs", "--preset", "cpu"], "has no settings in this preset"),
+        (
+            ["--experiment", "rate_distortion", "--weights", "0.7"],
+            "no run of this experiment has weight 0.7;",
+        ),
+        (["--experiment", "denoising", "--noise", "x"], "--noise takes numbers, got x"),
     ],
 )
 def test_grid_cli_bad_input(argv, message, capsys, tmp_path) -> None:
@@ -157,3 +162,14 @@ def test_closed_pipe_stops_quietly() -> None:
     os.close(write_end)
     assert done.stderr == ""
     assert done.returncode == 1
+
+
+def test_grid_weights_and_noise_narrow_the_catalogue(capsys, tmp_path) -> None:
+    grid.main(["--experiment", "rate_distortion", "--preset", "cpu", "--regularisers", "kl", "--seeds", "1",
+               "--weights", "0.2,1", "--out", str(tmp_path), "--list"])  # fmt: skip
+    assert capsys.readouterr().out.splitlines() == [
+        f"mnist kl alpha0=None weight={w} noise=0.0 seed=1 epochs=5" for w in (1.0, 0.2)
+    ]
+    grid.main(["--experiment", "denoising", "--preset", "cpu", "--seeds", "2", "--noise", "3",
+               "--out", str(tmp_path), "--list"])  # fmt: skip
+    assert {line.split()[4] for line in capsys.readouterr().out.splitlines()} == {"noise=3.0"}

@@ -284,6 +284,26 @@ def _csv(text: str | None) -> tuple[str, ...] | None:
     return None if text is None else tuple(part.strip() for part in text.split(",") if part.strip())
 
 
+def _only(configs: list, field: str, values: tuple[str, ...] | None) -> list:
+    """The configs whose ``field`` is one of ``values`` (all when None); a value no run has is an error."""
+    if values is None:
+        return configs
+    try:
+        wanted = {float(v) for v in values}
+    except ValueError:
+        raise ValueError(
+            f"--{field}{'s' if field == 'weight' else ''} takes numbers, got {','.join(values)}"
+        ) from None
+    have = sorted({getattr(c, field) for c in configs})
+    unknown = sorted(wanted - set(have))
+    if unknown:
+        raise ValueError(
+            f"no run of this experiment has {field} {', '.join(f'{v:g}' for v in unknown)}; "
+            f"its values are {', '.join(f'{v:g}' for v in have)}"
+        )
+    return [c for c in configs if getattr(c, field) in wanted]
+
+
 def parse_args(argv: list[str] | None = None, prog: str = "alphavae grid") -> argparse.Namespace:
     p = ArgumentParser(prog=prog, description=__doc__)
     p.add_argument("--experiment", default=TABLE, help=f"one of {', '.join(EXPERIMENTS)}")
@@ -291,6 +311,8 @@ def parse_args(argv: list[str] | None = None, prog: str = "alphavae grid") -> ar
     p.add_argument("--datasets", default=None, help="comma-separated (default: the preset's)")
     p.add_argument("--regularisers", default=None, help="comma-separated (default: the experiment's)")
     p.add_argument("--seeds", default=None, help="comma-separated (default: the preset's)")
+    p.add_argument("--weights", default=None, help="comma-separated divergence weights (default: all)")
+    p.add_argument("--noise", default=None, help="comma-separated input-noise sigmas (default: all)")
     p.add_argument(
         "--no-figure1", action="store_true", help="benchmarks: skip the initial-alpha sweeps (Figures 1, 6)"
     )
@@ -337,6 +359,8 @@ def main(argv: list[str] | None = None, prog: str = "alphavae grid") -> None:
         seeds=None if seeds is None else tuple(int(s) for s in seeds),
         **extra,
     )
+    for name in ("weight", "noise"):  # narrow the catalogue to some of its points, e.g. to run them first
+        configs = _only(configs, name, _csv(getattr(args, "weights" if name == "weight" else name)))
     if args.group_size is None:
         args.group_size = default_group_size(args.device)
     set_determinism(args.deterministic)
