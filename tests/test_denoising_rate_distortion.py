@@ -9,7 +9,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alphavae_core.chapters import denoising
 from alphavae_core.chapters import rate_distortion as rd
 from alphavae_core.experiments.results import KEY
 
@@ -85,51 +84,3 @@ def test_curve_table_and_figure_from_rows() -> None:
     fig = rd.plot_rate_distortion(rows)
     assert fig.axes[0].get_xscale() == "log"
     plt.close(fig)
-
-
-def _noise_rows(best_at_high: str) -> pd.DataFrame:
-    rows = []
-    for sigma in (0.0, 1.0, 3.0):
-        for i, r in enumerate(denoising.DENOISING_REGULARISERS):
-            base = 20 + 5 * sigma + i  # kl best at every sigma ...
-            if sigma == 3.0 and r == best_at_high:
-                base = 10  # ... except this one at the highest noise
-            for seed in (0, 1, 2):
-                rows.append((r, sigma, seed, base + 0.1 * seed, 5.0, np.nan, f"{r}{sigma}{seed}"))
-    return pd.DataFrame(
-        rows, columns=["regulariser", "noise", "seed", "test_mse", "rate", "alpha_final", KEY]
-    )
-
-
-def test_denoising_ranking_and_verdict_count_only_complete_noise_levels() -> None:
-    rows = _noise_rows("tdgjs")
-    ranking = denoising.ranking(rows)
-    assert ranking.loc[3.0, "lowest"] == "t-JS*^Gα" and ranking.loc[1.0, "lowest"] == "KL(q‖p)"
-    assert ranking.loc[1.0, "gap"] == pytest.approx(1.0)
-    assert denoising.verdict(rows).startswith(
-        "Trainable skew gives the lowest test MSE at 1 of 2 noise levels"
-    )
-    incomplete = rows[~((rows["noise"] == 1.0) & (rows["regulariser"] == "mmd"))]
-    assert "1 noise levels still lack a regulariser" in denoising.verdict(incomplete)
-    assert "ranks 1 of 5 at σ = 0 and 2 of 5 at σ = 3 (it falls)" in denoising.sanity_text(rows)
-
-
-def test_noise_table_marks_missing_cells() -> None:
-    rows = _noise_rows("kl")
-    rows = rows[~((rows["noise"] == 3.0) & (rows["regulariser"] == "mmd"))]
-    table = denoising.noise_table(rows)
-    assert table.loc[3.0, "MMD"] == "missing"
-    assert table.loc[0.0, "KL(q‖p)"] == "20.1 ± 0.1"
-
-
-def test_noisy_inputs_are_the_trainers_fixed_test_noise(data_root) -> None:
-    from alphavae_core.trainer import Trainer
-
-    settings = denoising.chapter_settings("smoke")
-    sigma = settings.configs[-1].noise
-    config = next(c for c in settings.configs if c.noise == sigma)
-    clean, noisy = denoising.noisy_inputs(settings, sigma, n=4)
-    trainer = Trainer([config], "cpu")
-    inputs, _ = trainer.reconstructions(0, 4)
-    assert np.allclose(noisy.numpy(), inputs.numpy())
-    assert clean.shape == noisy.shape == (4, 1, 32, 32)

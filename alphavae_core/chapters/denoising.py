@@ -5,34 +5,44 @@ The runs are listed by :func:`alphavae_core.experiments.catalogue.denoising_conf
 ``alphavae grid --experiment denoising`` into ``results/<preset>/denoising.csv``. sigma = 0 is
 chapter 4's Table 1 run where Table 1 has the regulariser (read from ``benchmarks.csv``); forward KL
 is not in Table 1, so its sigma = 0 runs are part of the denoising grid.
+
+The verdict pairs models by seed (:mod:`.seeds`), and a model whose mean rate is below
+:data:`COLLAPSE_NATS` is called collapsed: its decoder sees (almost) nothing of the input, so its test
+MSE is compared with :func:`mean_image_mse`, the error of predicting the mean training image.
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import matplotlib.pyplot as plt
-import numpy as np
 import pandas as pd
 import torch
 
 from alphavae_core import data
 from alphavae_core.chapters.benchmarks import format_mean_std, mean_std, montage
+from alphavae_core.chapters.seeds import Paired, paired
 from alphavae_core.config import TrainConfig
 from alphavae_core.experiments.catalogue import DENOISING_REGULARISERS, benchmark_configs, denoising_configs
 from alphavae_core.experiments.grid import decode_images, key_of, run_grid, table_paths
 from alphavae_core.experiments.presets import check_preset
 from alphavae_core.experiments.results import KEY, read_json, read_table
 from alphavae_core.losses import TABLE1_REGULARISERS
-from alphavae_core.paths import results_dir
+from alphavae_core.paths import data_root, results_dir
 from alphavae_core.plotting import colour, label
 
 TABLE = "denoising"
 TRAINABLE = ("tgjs", "tdgjs")
+OTHERS = tuple(r for r in DENOISING_REGULARISERS if r not in TRAINABLE)  # kl, fwdkl, mmd
 TEXT = {"kl": "KL(q‖p)", "fwdkl": "KL(p‖q)", "mmd": "MMD", "tgjs": "t-JS^Gα", "tdgjs": "t-JS*^Gα"}
+# A mean rate below this many nats per image: the encoder passes (almost) nothing to the decoder.
+# The collapsed runs seen at 5 epochs sit near 0.01; working encoders spend at least about 1.
+COLLAPSE_NATS = 0.1
+CHUNK = 10_000  # images per step of the mean-image baseline: bounded memory in float64
 
 
 @dataclass(frozen=True)
@@ -82,6 +92,7 @@ def compute(settings: DenoisingSettings) -> int:
 
 
 def grid_command(preset: str) -> str:
+    """The shell command that trains the denoising grid of ``preset``."""
     return f"alphavae grid --experiment denoising --preset {preset}"
 
 
@@ -116,12 +127,12 @@ def missing_text(settings: DenoisingSettings, rows: pd.DataFrame) -> str:
 
 
 def summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Mean, std (over seeds) and seed count of test MSE per (noise, regulariser)."""
+    """Per (noise, regulariser): test MSE mean, std and seed count, and the mean rate (nats)."""
     out = [
-        (sigma, r, *mean_std(part["test_mse"]))
+        (sigma, r, *mean_std(part["test_mse"]), float(part["rate"].mean()))
         for (sigma, r), part in rows.groupby(["noise", "regulariser"], sort=True)
     ]
-    return pd.DataFrame(out, columns=["noise", "regulariser", "mean", "std", "n"])
+    return pd.DataFrame(out, columns=["noise", "regulariser", "mean", "std", "n", "rate"])
 
 
 def noise_table(rows: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
@@ -135,26 +146,81 @@ def noise_table(rows: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
     return table
 
 
+def mean_image_mse(settings: DenoisingSettings) -> float:
+    """Test MSE of predicting the mean training image for every test image (what a rate-0 model can do).
+
+    Scored as ``test_mse`` is: per-image sum of squared errors against the clean test images in
+    [0, 1], averaged over the test images, on the same training and test subsets as the grid."""
+    config = settings.configs[0]
+    root = str(data_root().expanduser().resolve())  # part of the cache key: tests swap the data root
+    return _mean_image_mse(config.dataset, root, config.subset, config.test_subset)
+
+
+@functools.lru_cache(maxsize=8)
+def _mean_image_mse(dataset: str, root: str, subset: int | None, test_subset: int | None) -> float:
+    """The cached computation behind :func:`mean_image_mse`, in float64, a chunk of images at a time."""
+    train = data.load_images(dataset, "train", root=root, subset=subset)
+    total = torch.zeros(train.shape[1:], dtype=torch.float64)
+    for start in range(0, len(train), CHUNK):
+        total += train[start : start + CHUNK].to(torch.float64).sum(0)
+    mean = total / (255.0 * len(train))
+    test = data.load_images(dataset, "test", root=root, subset=test_subset)
+    sse = 0.0
+    for start in range(0, len(test), CHUNK):
+        diff = test[start : start + CHUNK].to(torch.float64) / 255.0 - mean
+        sse += float(diff.pow(2).sum())
+    return sse / len(test)
+
+
+def _pair(rows: pd.DataFrame, sigma: float, model: str, reference: str) -> Paired:
+    """Test MSE of ``model`` minus ``reference`` at ``sigma``, seed by seed (only seeds both have)."""
+    at = rows[rows["noise"] == sigma]
+    a = at[at["regulariser"] == model].set_index("seed")["test_mse"]
+    b = at[at["regulariser"] == reference].set_index("seed")["test_mse"]
+    common = a.index.intersection(b.index)
+    return paired((a[common] - b[common]).tolist())
+
+
+def trainable_vs_rest(rows: pd.DataFrame, sigma: float) -> tuple[str | None, str | None, Paired]:
+    """At ``sigma``: the better trainable-skew model and the best other one (by seed mean), and
+    their paired difference (trainable minus other; negative means trainable skew is lower)."""
+    s = summary(rows[rows["noise"] == sigma]).set_index("regulariser")["mean"]
+    t = s.reindex(TRAINABLE).dropna()
+    o = s.reindex(OTHERS).dropna()
+    if t.empty or o.empty:
+        return None, None, paired([])
+    return t.idxmin(), o.idxmin(), _pair(rows, sigma, t.idxmin(), o.idxmin())
+
+
+def _collapsed(part: pd.DataFrame) -> list[str]:
+    """The regularisers of a summary slice whose mean rate is below :data:`COLLAPSE_NATS`."""
+    return list(part.loc[part["rate"] < COLLAPSE_NATS, "regulariser"])
+
+
 def ranking(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per noise level: the lowest test MSE, the runner-up and the gap, in seed standard deviations."""
+    """Per noise level: the lowest mean test MSE; trainable skew against the rest, paired by seed;
+    the ranks the paper's sanity checks read; and which posteriors have collapsed (mean rate, nats)."""
     s = summary(rows)
     out = []
     for sigma, part in s.groupby("noise"):
         part = part.sort_values("mean")
-        best, second = part.iloc[0], part.iloc[1] if len(part) > 1 else None
-        gap = np.nan if second is None else second["mean"] - best["mean"]
-        stds = [v for v in (best["std"], np.nan if second is None else second["std"]) if np.isfinite(v)]
-        spread = max(stds) if stds else np.nan
+        best, other, diff = trainable_vs_rest(rows, sigma)
+        gone = part[part["rate"] < COLLAPSE_NATS]
         out.append(
             {
                 "σ": sigma,
-                "lowest": TEXT[best["regulariser"]],
-                "its test MSE": round(best["mean"], 1),
-                "runner-up": "-" if second is None else TEXT[second["regulariser"]],
-                "gap": round(gap, 1),
-                "gap / seed std": "-" if not np.isfinite(spread) or spread == 0 else round(gap / spread, 1),
+                "lowest": TEXT[part["regulariser"].iloc[0]],
+                "its test MSE": round(part["mean"].iloc[0], 1),
+                "trainable − other": "-" if best is None else f"{TEXT[best]} − {TEXT[other]}",
+                "paired difference": diff.text(),
+                "trainable skew is": diff.word("lower", "higher"),
                 "rank of KL(q‖p)": _rank(part, "kl"),
+                "rank of KL(p‖q)": _rank(part, "fwdkl"),
                 "rank of MMD": _rank(part, "mmd"),
+                "collapsed (rate)": ", ".join(
+                    f"{TEXT[r]} ({v:.3f})" for r, v in zip(gone["regulariser"], gone["rate"])
+                )
+                or "-",
                 "regularisers": len(part),
             }
         )
@@ -162,30 +228,182 @@ def ranking(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _rank(part: pd.DataFrame, regulariser: str) -> int | str:
+    """1-based place of ``regulariser`` in a slice sorted by mean test MSE ("-" if absent)."""
     names = list(part["regulariser"])
     return names.index(regulariser) + 1 if regulariser in names else "-"
 
 
+def _md(text: str) -> str:
+    """``text`` safe inside Markdown: the asterisk of t-JS*^Gα must not start emphasis."""
+    return text.replace("*", r"\*")
+
+
+def _levels(sigmas: Sequence[float]) -> str:
+    """``"σ = 0.5, 1"`` or ``"none"``."""
+    return "σ = " + ", ".join(f"{s:g}" for s in sigmas) if len(sigmas) else "none"
+
+
+def _count(sigmas: Sequence[float]) -> str:
+    """``"2 (σ = 0.5, 1)"``, or ``"none"`` for no noise level: a count with the levels it counts."""
+    return f"{len(sigmas)} ({_levels(sigmas)})" if len(sigmas) else "none"
+
+
+def _complete(rows: pd.DataFrame) -> tuple[list[float], list[float]]:
+    """Noise levels with all five regularisers, and those still lacking one."""
+    count = rows.groupby("noise")["regulariser"].nunique()
+    full = count == len(DENOISING_REGULARISERS)
+    return sorted(count.index[full]), sorted(count.index[~full])
+
+
 def verdict(rows: pd.DataFrame) -> str:
-    """Does trainable skew give the lowest test MSE at every noise level (the paper's claim)?"""
-    table = ranking(rows)
-    if table.empty:
+    """Is trainable skew lowest at every noise level (the paper's claim)? Counts the levels where the
+    better trainable model is lowest with a resolved paired difference, lowest but not resolved, and
+    not lowest; only levels with all five regularisers count."""
+    if rows.empty:
         return "No denoising results yet."
-    complete = table[(table.index > 0) & (table["regularisers"] == len(DENOISING_REGULARISERS))]
-    partial = int(((table.index > 0) & (table["regularisers"] < len(DENOISING_REGULARISERS))).sum())
-    tail = f" ({partial} noise levels still lack a regulariser and are not counted.)" if partial else ""
-    if complete.empty:
+    complete, partial = _complete(rows)
+    tail = f" (Not counted, as they still lack a regulariser: {_levels(partial)}.)" if partial else ""
+    if not complete:
         return "No noise level has all five regularisers yet, so the claim cannot be judged." + tail
-    wins = complete["lowest"].isin([TEXT[r] for r in TRAINABLE])
-    lost = ", ".join(f"σ = {s:g} ({w})" for s, w in complete.loc[~wins, "lowest"].items())
-    head = f"Trainable skew gives the lowest test MSE at {int(wins.sum())} of {len(complete)} noise levels above 0"
-    seeds = summary(rows).query("noise in @complete.index")["n"].min()
-    caveat = f" These levels have {seeds} seed(s) per regulariser so far." if seeds < 3 else ""
-    return head + ("." if wins.all() else f"; at the others the lowest is: {lost}.") + caveat + tail
+    resolved, unresolved, lost, one_seed = [], [], [], []
+    for sigma in complete:
+        best, other, diff = trainable_vs_rest(rows, sigma)
+        s = summary(rows[rows["noise"] == sigma]).set_index("regulariser")["mean"]
+        if s[best] >= s[other]:  # chosen by seed means, as the table's "lowest" is
+            lost.append(f"σ = {sigma:g}, where {_md(TEXT[s.idxmin()])} is lowest")
+        elif diff.resolved and diff.mean < 0:
+            resolved.append(sigma)
+        else:
+            unresolved.append(sigma)
+        if diff.n < 2:
+            one_seed.append(sigma)
+    lost_at = "; ".join(lost)
+    head = (
+        f"Of the {len(complete)} noise level{'s' * (len(complete) != 1)} with all five regularisers, trainable skew has the lowest "
+        f"mean test MSE with a resolved paired difference at {_count(resolved)}, the lowest but not "
+        f"resolved at {_count(unresolved)}, and not the lowest at "
+        f"{f'{len(lost)} ({lost_at})' if lost else 'none'}."
+    )
+    caveat = (
+        f" At {_levels(one_seed)} fewer than two seeds are paired so far, so there is no interval."
+        if one_seed
+        else ""
+    )
+    return head + caveat + tail
 
 
-def plot_noise_curves(rows: pd.DataFrame, ax=None) -> plt.Figure:
-    """Test MSE against sigma, one line per regulariser, error bars one seed std (the paper's Figure 5)."""
+def _rank_check(s: pd.DataFrame, name: str, low: float, high: float, expect: str) -> str:
+    """One regulariser's rank among the five at the lowest and highest complete noise level; where
+    it has collapsed, that is said instead, since a rank among near-constant outputs says nothing."""
+    places = []
+    for sigma in (low, high):
+        part = s[s["noise"] == sigma].sort_values("mean")
+        rate = float(part.loc[part["regulariser"] == name, "rate"].iloc[0])
+        places.append((sigma, _rank(part, name), rate, rate < COLLAPSE_NATS))
+    who = _md(TEXT[name])
+    (s0, r0, q0, c0), (s1, r1, q1, c1) = places
+    if c0 and c1:
+        text = f"{who} has collapsed at both σ = {s0:g} and σ = {s1:g} (mean rate {q0:.3f} and {q1:.3f} nats)"
+    elif c1:
+        text = (
+            f"{who} ranks {r0} of 5 at σ = {s0:g}; at σ = {s1:g} it has collapsed (mean rate {q1:.3f} "
+            f"nats), so its rank there is not read"
+        )
+    elif c0:
+        text = (
+            f"{who} has collapsed at σ = {s0:g} (mean rate {q0:.3f} nats) and ranks {r1} of 5 at σ = {s1:g}"
+        )
+    else:
+        move = (
+            "moves to a worse rank" if r1 > r0 else "moves to a better rank" if r1 < r0 else "keeps its rank"
+        )
+        text = f"{who} ranks {r0} of 5 at σ = {s0:g} and {r1} of 5 at σ = {s1:g}: it {move}"
+    return f"{text}. The paper expects {expect}."
+
+
+def forward_reverse_text(rows: pd.DataFrame) -> str:
+    """The forward-against-reverse KL check, per noise level: KL(p‖q) minus KL(q‖p), paired by seed."""
+    s = summary(rows)
+    both = sorted(
+        set(s.loc[s["regulariser"] == "kl", "noise"]) & set(s.loc[s["regulariser"] == "fwdkl", "noise"])
+    )
+    if not both:
+        return "No noise level has both forward and reverse KL yet."
+    parts, lower, resolved, means = [], 0, 0, []
+    for sigma in both:
+        diff = _pair(rows, sigma, "fwdkl", "kl")
+        gone = _collapsed(s[(s["noise"] == sigma) & s["regulariser"].isin(["kl", "fwdkl"])])
+        note = f", {' and '.join(TEXT[r] for r in gone)} collapsed" if gone else ""
+        parts.append(f"σ = {sigma:g}: {diff.text()}{note}")
+        lower += int(diff.mean < 0)
+        resolved += int(diff.resolved and diff.mean < 0)
+        means.append(diff.mean)
+    text = (
+        f"Test MSE of KL(p‖q) minus KL(q‖p), paired by seed: {'; '.join(parts)}. Forward KL has the lower "
+        f"mean at {lower} of {len(both)} noise levels ({resolved} resolved)."
+    )
+    if len(both) > 1:
+        gains = means[-1] < means[0]
+        text += (
+            f" From σ = {both[0]:g} to σ = {both[-1]:g} the difference goes from {means[0]:+.2f} to "
+            f"{means[-1]:+.2f}: forward KL {'gains' if gains else 'does not gain'} on reverse KL as σ grows"
+            f"{', as the paper expects' if gains else ', against the paper’s expectation'}."
+        )
+    return text
+
+
+def collapse_text(rows: pd.DataFrame, baseline: float | None = None) -> str:
+    """Which (noise level, regulariser) cells have collapsed, with their test MSE beside the
+    mean-image baseline a rate-0 model can reach."""
+    s = summary(rows)
+    gone = s[s["rate"] < COLLAPSE_NATS]
+    if gone.empty:
+        return f"No posterior has collapsed: every mean rate is at least {COLLAPSE_NATS:g} nats."
+    cells = "; ".join(
+        f"{_md(TEXT[r])} at σ = {sigma:g} (rate {q:.3f} nats, test MSE {m:.1f})"
+        for sigma, r, q, m in zip(gone["noise"], gone["regulariser"], gone["rate"], gone["mean"])
+    )
+    text = (
+        f"Collapsed posteriors (mean rate below {COLLAPSE_NATS:g} nats): {cells}. Such an encoder passes "
+        f"almost nothing about the input to the decoder, which then draws about the same image for every input"
+    )
+    if baseline is not None:
+        text += f"; predicting the mean training image scores {baseline:.1f}, so these errors measure how near the decoder comes to that image"
+    return text + ", not how robust a representation is to noise."
+
+
+def sanity_text(rows: pd.DataFrame, baseline: float | None = None) -> str:
+    """The paper's sanity checks as Markdown paragraphs: reverse KL at high noise, forward against
+    reverse KL per noise level, MMD at high noise; and which posteriors have collapsed."""
+    complete, _ = _complete(rows)
+    s = summary(rows)
+    if len(complete) < 2:
+        ranks = ["Too few noise levels with all five regularisers yet to compare ranks."] * 2
+    else:
+        low, high = complete[0], complete[-1]
+        ranks = [
+            _rank_check(s, "kl", low, high, "the reverse KL to move to a worse rank as noise grows"),
+            _rank_check(s, "mmd", low, high, "MMD to hold up at high noise"),
+        ]
+    return "\n\n".join(
+        [
+            f"**Reverse KL at high noise.** {ranks[0]}",
+            f"**Forward against reverse KL.** {forward_reverse_text(rows)}",
+            f"**MMD at high noise.** {ranks[1]}",
+            f"**Collapse.** {collapse_text(rows, baseline)}",
+        ]
+    )
+
+
+def verdict_text(rows: pd.DataFrame, baseline: float | None = None) -> str:
+    """The verdict and the sanity checks, as Markdown paragraphs separated by blank lines."""
+    return verdict(rows) + "\n\n" + sanity_text(rows, baseline)
+
+
+def plot_noise_curves(rows: pd.DataFrame, baseline: float | None = None, ax=None) -> plt.Figure:
+    """Test MSE against sigma, one line per regulariser (the paper's Figure 5). Error bars are one
+    seed std, drawn only where there are two or more seeds; the legend gives the seed count, and
+    ``baseline`` (see :func:`mean_image_mse`) is drawn as a grey dashed line."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6.4, 3.8))
     s = summary(rows)
@@ -193,9 +411,25 @@ def plot_noise_curves(rows: pd.DataFrame, ax=None) -> plt.Figure:
         part = s[s["regulariser"] == r]
         if part.empty:
             continue
+        lo, hi = int(part["n"].min()), int(part["n"].max())
+        seeds = f"n = {lo}" if lo == hi else f"n = {lo}–{hi}"
         dashed = "--" if r in ("kl", "fwdkl") else "-"
-        ax.errorbar(part["noise"], part["mean"], yerr=part["std"].fillna(0), color=colour(r), ls=dashed,
-                    marker="o", ms=4, capsize=3, label=label(r))  # fmt: skip
+        ax.plot(
+            part["noise"],
+            part["mean"],
+            color=colour(r),
+            ls=dashed,
+            marker="o",
+            ms=4,
+            label=f"{label(r)}, {seeds}",
+        )
+        spread = part[part["n"] > 1]  # one seed has no spread: a zero-width bar would claim one
+        if not spread.empty:
+            ax.errorbar(
+                spread["noise"], spread["mean"], yerr=spread["std"], color=colour(r), ls="none", capsize=3
+            )
+    if baseline is not None:
+        ax.axhline(baseline, color="0.55", ls="--", lw=1, label="mean training image (rate 0)")
     ax.set_xlabel("input noise σ")
     ax.set_ylabel("test MSE vs clean image\n(squared error per image)")
     ax.legend(fontsize="small", ncols=2)
@@ -215,11 +449,15 @@ def plot_examples(
     settings: DenoisingSettings,
     rows: pd.DataFrame,
     histories: Mapping[str, Any],
-    sigmas: Sequence[float],
+    sigmas: Sequence[float] | None = None,
     regularisers: Sequence[str] = ("kl", "tdgjs"),
     seed: int = 0,
 ) -> plt.Figure:
-    """Noisy input, reconstructions and the clean image for a few test digits at each ``sigma``."""
+    """Noisy input, reconstructions and the clean image for a few test digits at each ``sigma``
+    (by default the lowest and the highest noise level above 0 in ``settings``)."""
+    if sigmas is None:
+        levels = sorted({c.noise for c in settings.configs if c.noise > 0})
+        sigmas = (levels[0], levels[-1])
     fig, axes = plt.subplots(1, len(sigmas), figsize=(4.2 * len(sigmas), 3.2), squeeze=False)
     for ax, sigma in zip(axes[0], sigmas):
         clean, noisy = noisy_inputs(settings, sigma)
@@ -239,18 +477,3 @@ def plot_examples(
         ax.grid(False)
         ax.set_title(f"σ = {sigma:g}", fontsize="medium")
     return fig
-
-
-def sanity_text(rows: pd.DataFrame) -> str:
-    """The paper's two sanity checks, read off the ranking: reverse KL worse, MMD better, at high noise."""
-    table = ranking(rows)
-    complete = table[table["regularisers"] == len(DENOISING_REGULARISERS)]
-    if len(complete) < 2:
-        return "Too few complete noise levels yet to see a trend."
-    low, high = complete.index.min(), complete.index.max()
-    parts = []
-    for name, column in (("KL(q‖p), the VAE's reverse KL,", "rank of KL(q‖p)"), ("MMD", "rank of MMD")):
-        a, b = complete.loc[low, column], complete.loc[high, column]
-        move = "falls" if b > a else "rises" if b < a else "keeps its place"
-        parts.append(f"{name} ranks {a} of 5 at σ = {low:g} and {b} of 5 at σ = {high:g} (it {move})")
-    return "; ".join(parts) + "."

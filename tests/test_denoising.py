@@ -1,0 +1,181 @@
+"""The denoising chapter's analysis (the paper's Figure 5), on rows whose answers are known."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.container import ErrorbarContainer
+
+from alphavae_core import data
+from alphavae_core.chapters import denoising
+from alphavae_core.chapters.seeds import paired
+from alphavae_core.experiments.results import KEY
+
+
+def _noise_rows(best_at_high: str = "tdgjs", seeds: tuple[int, ...] = (0, 1, 2)) -> pd.DataFrame:
+    """KL(q‖p) lowest at sigma 0 and 1 (then KL(p‖q), MMD, t-JS^Gα, t-JS*^Gα, one apart); at sigma 3
+    ``best_at_high`` drops to 10. Seed s adds 0.1 s to every model, so paired differences have no
+    spread. Every rate is 5 nats (nothing collapsed)."""
+    rows = []
+    for sigma in (0.0, 1.0, 3.0):
+        for i, r in enumerate(denoising.DENOISING_REGULARISERS):
+            base = 20 + 5 * sigma + i
+            if sigma == 3.0 and r == best_at_high:
+                base = 10
+            for seed in seeds:
+                rows.append((r, sigma, seed, base + 0.1 * seed, 5.0, np.nan, f"{r}{sigma}{seed}"))
+    return pd.DataFrame(
+        rows, columns=["regulariser", "noise", "seed", "test_mse", "rate", "alpha_final", KEY]
+    )
+
+
+def _cells(rows: pd.DataFrame, sigma: float, regulariser: str) -> pd.Series:
+    return (rows["noise"] == sigma) & (rows["regulariser"] == regulariser)
+
+
+def test_ranking_pairs_the_better_trainable_model_with_the_best_other_by_seed() -> None:
+    ranking = denoising.ranking(_noise_rows())
+    assert ranking.loc[3.0, "lowest"] == "t-JS*^Gα" and ranking.loc[1.0, "lowest"] == "KL(q‖p)"
+    assert ranking.loc[3.0, "trainable − other"] == "t-JS*^Gα − KL(q‖p)"
+    assert ranking.loc[3.0, "paired difference"] == "-25.00 ± 0.00 (95% interval, 3 seeds)"
+    assert ranking.loc[3.0, "trainable skew is"] == "lower"
+    # at sigma 1 the better trainable model is t-JS^Gα (28 < 29), three above KL(q‖p)
+    assert ranking.loc[1.0, "trainable − other"] == "t-JS^Gα − KL(q‖p)"
+    assert ranking.loc[1.0, "trainable skew is"] == "higher"
+    assert ranking.loc[0.0, "collapsed (rate)"] == "-"
+
+
+def test_verdict_counts_resolved_unresolved_and_not_lowest_complete_levels() -> None:
+    rows = _noise_rows()
+    assert denoising.verdict(rows) == (
+        "Of the 3 noise levels with all five regularisers, trainable skew has the lowest mean test MSE "
+        "with a resolved paired difference at 1 (σ = 3), the lowest but not resolved at none, and not "
+        "the lowest at 2 (σ = 0, where KL(q‖p) is lowest; σ = 1, where KL(q‖p) is lowest)."
+    )
+    # at sigma 1, t-JS*^Gα beats KL(q‖p) on average, seed by seed by -1.0, +0.5, -0.2: not resolved
+    offsets = np.array([-1.0, 0.5, -0.2])
+    rows.loc[_cells(rows, 1.0, "tdgjs"), "test_mse"] = (
+        rows.loc[_cells(rows, 1.0, "kl"), "test_mse"].to_numpy() + offsets
+    )
+    expected = paired(offsets)
+    assert not expected.resolved and expected.mean < 0
+    assert denoising.ranking(rows).loc[1.0, "paired difference"] == expected.text()
+    assert denoising.ranking(rows).loc[1.0, "trainable skew is"] == "not resolved with 3 seeds"
+    text = denoising.verdict(rows)
+    assert "resolved paired difference at 1 (σ = 3), the lowest but not resolved at 1 (σ = 1)" in text
+    assert "not the lowest at 1 (σ = 0, where KL(q‖p) is lowest)." in text
+
+
+def test_verdict_counts_only_complete_levels_and_one_seed_is_never_resolved() -> None:
+    incomplete = _noise_rows()[lambda r: ~_cells(r, 1.0, "mmd")]
+    text = denoising.verdict(incomplete)
+    assert (
+        text.startswith("Of the 2 noise levels")
+        and "Not counted, as they still lack a regulariser: σ = 1." in text
+    )
+    one = _noise_rows(seeds=(0,))
+    assert "lowest but not resolved at 1 (σ = 3)" in denoising.verdict(one)
+    assert "At σ = 0, 1, 3 fewer than two seeds are paired so far" in denoising.verdict(one)
+    assert denoising.ranking(one).loc[3.0, "trainable skew is"] == "not judged (one seed)"
+    # a seed the other model lacks is left out of the pairing
+    rows = _noise_rows()[lambda r: ~(_cells(r, 3.0, "kl") & (r["seed"] == 2))]
+    assert denoising.ranking(rows).loc[3.0, "paired difference"].endswith("(95% interval, 2 seeds)")
+
+
+def test_collapse_is_named_and_its_rank_is_not_read() -> None:
+    rows = _noise_rows()
+    rows.loc[_cells(rows, 3.0, "mmd"), "rate"] = 0.01
+    assert denoising.ranking(rows).loc[3.0, "collapsed (rate)"] == "MMD (0.010)"
+    text = denoising.sanity_text(rows, baseline=52.9)
+    assert "MMD ranks 3 of 5 at σ = 0; at σ = 3 it has collapsed (mean rate 0.010 nats)" in text
+    assert "of 5 at σ = 3: it" not in text.split("**MMD at high noise.**")[1]
+    assert "MMD at σ = 3 (rate 0.010 nats, test MSE 37.1)" in text
+    assert "predicting the mean training image scores 52.9" in text
+    assert "No posterior has collapsed" in denoising.sanity_text(_noise_rows())
+
+
+def test_reverse_kl_rank_moves_are_worded_as_worse_or_kept() -> None:
+    worse = denoising.sanity_text(_noise_rows("tdgjs"))
+    assert "KL(q‖p) ranks 1 of 5 at σ = 0 and 2 of 5 at σ = 3: it moves to a worse rank." in worse
+    kept = denoising.sanity_text(_noise_rows("kl"))
+    assert "KL(q‖p) ranks 1 of 5 at σ = 0 and 1 of 5 at σ = 3: it keeps its rank." in kept
+
+
+def test_forward_against_reverse_kl_per_noise_level() -> None:
+    text = denoising.forward_reverse_text(_noise_rows("fwdkl"))
+    assert "σ = 0: +1.00 ± 0.00 (95% interval, 3 seeds); σ = 1: +1.00" in text
+    assert "σ = 3: -25.00 ± 0.00 (95% interval, 3 seeds)" in text
+    assert "Forward KL has the lower mean at 1 of 3 noise levels (1 resolved)" in text
+    assert "forward KL gains on reverse KL as σ grows, as the paper expects" in text
+    rows = _noise_rows()
+    assert "forward KL does not gain on reverse KL" in denoising.forward_reverse_text(rows)
+    rows.loc[_cells(rows, 3.0, "kl"), "rate"] = 0.02
+    assert "(95% interval, 3 seeds), KL(q‖p) collapsed." in denoising.forward_reverse_text(rows)
+    assert denoising.forward_reverse_text(rows[rows["regulariser"] != "fwdkl"]).startswith("No noise level")
+
+
+def test_noise_table_marks_missing_cells() -> None:
+    rows = _noise_rows("kl")
+    rows = rows[~((rows["noise"] == 3.0) & (rows["regulariser"] == "mmd"))]
+    table = denoising.noise_table(rows)
+    assert table.loc[3.0, "MMD"] == "missing"
+    assert table.loc[0.0, "KL(q‖p)"] == "20.1 ± 0.1"
+
+
+def test_curves_draw_bars_only_with_spread_and_the_mean_image_line() -> None:
+    rows = _noise_rows()
+    rows = rows[~(_cells(rows, 3.0, "kl") & (rows["seed"] > 0))]  # KL(q‖p) has one seed at sigma 3
+    fig = denoising.plot_noise_curves(rows, baseline=52.9)
+    ax = fig.axes[0]
+    bars = [c for c in ax.containers if isinstance(c, ErrorbarContainer)]
+    assert len(bars) == 5 and len(bars[0].lines[0].get_xdata()) == 2  # KL(q‖p): sigma 0 and 1 only
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels[0].endswith("n = 1–3") and labels[1].endswith("n = 3")
+    line = next(li for li in ax.get_lines() if li.get_label() == "mean training image (rate 0)")
+    assert list(line.get_ydata()) == [52.9, 52.9]
+    plt.close(fig)
+    fig = denoising.plot_noise_curves(_noise_rows(seeds=(0,)))
+    assert not [c for c in fig.axes[0].containers if isinstance(c, ErrorbarContainer)]
+    plt.close(fig)
+
+
+def test_verdict_text_is_markdown_paragraphs() -> None:
+    text = denoising.verdict_text(_noise_rows(), baseline=52.9)
+    paragraphs = text.split("\n\n")
+    assert len(paragraphs) == 5 and paragraphs[0] == denoising.verdict(_noise_rows())
+    rows = _noise_rows()
+    rows.loc[_cells(rows, 3.0, "tdgjs"), "rate"] = 0.01
+    # the asterisk is escaped, or Markdown could read it as emphasis
+    assert "t-JS\\*^Gα at σ = 3 (rate 0.010 nats" in denoising.verdict_text(rows)
+
+
+def test_mean_image_mse_matches_an_independent_computation(data_root) -> None:
+    settings = denoising.chapter_settings("smoke")  # 512 training and 256 test images
+    train = data.load_images("mnist", "train", subset=512).numpy().astype(np.float64) / 255
+    test = data.load_images("mnist", "test", subset=256).numpy().astype(np.float64) / 255
+    expected = ((test - train.mean(axis=0)) ** 2).reshape(256, -1).sum(axis=1).mean()
+    assert denoising.mean_image_mse(settings) == pytest.approx(expected, rel=1e-12)
+    # no constant image does better than the mean one: the blank image, for instance
+    assert expected < (test**2).reshape(256, -1).sum(axis=1).mean()
+
+
+def test_examples_default_to_the_lowest_and_highest_noise_level(data_root) -> None:
+    settings = denoising.chapter_settings("smoke")
+    fig = denoising.plot_examples(settings, _noise_rows().iloc[:0], {})
+    assert [ax.get_title() for ax in fig.axes] == ["σ = 0.5", "σ = 2"]
+    plt.close(fig)
+
+
+def test_noisy_inputs_are_the_trainers_fixed_test_noise(data_root) -> None:
+    from alphavae_core.trainer import Trainer
+
+    settings = denoising.chapter_settings("smoke")
+    sigma = settings.configs[-1].noise
+    config = next(c for c in settings.configs if c.noise == sigma)
+    clean, noisy = denoising.noisy_inputs(settings, sigma, n=4)
+    trainer = Trainer([config], "cpu")
+    inputs, _ = trainer.reconstructions(0, 4)
+    assert np.allclose(noisy.numpy(), inputs.numpy())
+    assert clean.shape == noisy.shape == (4, 1, 32, 32)
