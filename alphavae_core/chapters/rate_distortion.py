@@ -20,10 +20,11 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from alphavae_core.chapters.benchmarks import format_mean_std, mean_std
+from alphavae_core.chapters.seeds import paired
 from alphavae_core.config import TrainConfig
 from alphavae_core.experiments.catalogue import RATE_DISTORTION_REGULARISERS, rate_distortion_configs
 from alphavae_core.experiments.grid import key_of, run_grid, table_paths
-from alphavae_core.experiments.presets import SCALES, check_preset
+from alphavae_core.experiments.presets import check_preset
 from alphavae_core.experiments.results import KEY, read_table
 from alphavae_core.paths import results_dir
 from alphavae_core.plotting import colour, label
@@ -127,22 +128,23 @@ def curve_table(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def plot_rate_distortion(rows: pd.DataFrame, ax=None, annotate: str = "kl") -> plt.Figure:
-    """Distortion against rate, solid for test and dashed for train, lambda annotated (the paper's Figure 7)."""
+    """Distortion against rate, solid for test and dashed for train, lambda annotated (the paper's Figure 7).
+
+    Error bars are the standard deviation over seeds, drawn only where there are two or more."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6.6, 4.2))
     c = curves(rows)
+    shared = set(c.loc[c["regulariser"] != annotate, "weight"])  # the annotated curve's extra points
     for r in RATE_DISTORTION_REGULARISERS:
         part = c[c["regulariser"] == r].sort_values("rate")
         if part.empty:
             continue
-        ax.errorbar(part["rate"], part["test_mse"], xerr=part["rate_std"].fillna(0),
-                    yerr=part["test_mse_std"].fillna(0), color=colour(r), marker="o", ms=4, capsize=2,
-                    label=f"{label(r)}, test")  # fmt: skip
+        ax.errorbar(part["rate"], part["test_mse"], xerr=part["rate_std"], yerr=part["test_mse_std"],
+                    color=colour(r), marker="o", ms=4, capsize=2, label=f"{label(r)}, test")  # fmt: skip
         ax.plot(part["train_rate"], part["train_mse"], color=colour(r), ls="--", marker=".", lw=1)
         if r == annotate:
-            shared = set(SCALES["cpu"].weights)
-            for _, p in part.iterrows():  # the extra reference points get their label above, not below
-                below = p["weight"] in shared
+            for _, p in part.iterrows():  # the reference-only points get their label above, not below
+                below = p["weight"] in shared or not shared
                 ax.annotate(f"λ={p['weight']:g}", (p["rate"], p["test_mse"]), textcoords="offset points",
                             xytext=(0, -14 if below else 7), ha="center", fontsize="x-small",
                             color=colour(r))  # fmt: skip
@@ -156,70 +158,97 @@ def plot_rate_distortion(rows: pd.DataFrame, ax=None, annotate: str = "kl") -> p
     return ax.figure
 
 
-def _interpolate(rate: float, curve: pd.DataFrame) -> float:
-    """The reference curve's test MSE at ``rate`` (linear in log rate); NaN outside its range."""
-    curve = curve.sort_values("rate")
+def _interp_log_rate(rate: float, curve: pd.DataFrame, column: str) -> float:
+    """``column`` of a curve (sorted by rate) at ``rate``, linear in log rate; NaN outside its range."""
     log_r = np.log(curve["rate"].to_numpy(float))
     if not log_r[0] <= np.log(rate) <= log_r[-1]:
         return np.nan
-    return float(np.interp(np.log(rate), log_r, curve["test_mse"].to_numpy(float)))
+    return float(np.interp(np.log(rate), log_r, curve[column].to_numpy(float)))
 
 
-def matched_rate(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> pd.DataFrame:
-    """At each of ``model``'s points: its test MSE minus ``reference``'s at the same test rate.
+def best_at_rate(rate: float, curve: pd.DataFrame) -> float:
+    """The lowest test MSE the reference curve reaches at a rate no higher than ``rate``.
 
-    Per seed, the reference curve of the same seed (all its lambdas) is interpolated at the model's
-    rate; the difference is then averaged over seeds (mean ± std). Negative: the model reconstructs
-    better than the reference spending the same number of nats. NaN where the model's rate lies
-    outside the reference curve's range (no extrapolation)."""
+    The curve is linear in log rate between its measured points; where it rises again (at 5 epochs
+    a very small lambda under-trains), a model spending more nats is held to the best point the
+    reference reached with fewer. NaN below the curve's smallest rate (no extrapolation)."""
+    curve = curve.sort_values("rate")
+    if curve.empty or rate < curve["rate"].iloc[0]:
+        return np.nan
+    reached = curve.loc[curve["rate"] <= rate, "test_mse"].min()
+    between = _interp_log_rate(rate, curve, "test_mse")
+    return float(np.nanmin([reached, between]))
+
+
+def per_seed(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> pd.DataFrame:
+    """One row per (lambda, seed) of ``model``: its rate and test MSE, the reference's best at that rate
+    (same seed, :func:`best_at_rate`) and the reference's own point at the same lambda."""
     out = []
     for (w, seed), point in rows[rows["regulariser"] == model].groupby(["weight", "seed"]):
         ref = rows[(rows["regulariser"] == reference) & (rows["seed"] == seed)]
+        same = ref[ref["weight"] == w]
         p = point.iloc[0]
-        at = _interpolate(p["rate"], ref) if len(ref) >= 2 else np.nan
-        out.append({"weight": w, "seed": seed, "rate": p["rate"], "test_mse": p["test_mse"], "reference": at})
-    per_seed = pd.DataFrame(out, columns=["weight", "seed", "rate", "test_mse", "reference"])
-    per_seed["difference"] = per_seed["test_mse"] - per_seed["reference"]
-    summary = []
-    for w, part in per_seed.groupby("weight"):
-        diff = part["difference"].dropna()
-        m, s, n = mean_std(diff)
-        summary.append(
+        out.append(
             {
-                "λ": w,
-                "rate (nats)": round(part["rate"].mean(), 1),
-                f"{TEXT[model]} test MSE": round(part["test_mse"].mean(), 2),
-                f"{TEXT[reference]} at that rate": round(part["reference"].mean(), 2) if n else np.nan,
-                "difference": format_mean_std(m, s, 2),
-                "seeds": n,
-                "mean": m,
-                "std": s,
+                "weight": w,
+                "seed": seed,
+                "rate": p["rate"],
+                "test_mse": p["test_mse"],
+                "reference": best_at_rate(p["rate"], ref) if len(ref) >= 2 else np.nan,
+                "same_rate": float(same["rate"].iloc[0]) if len(same) else np.nan,
+                "same_mse": float(same["test_mse"].iloc[0]) if len(same) else np.nan,
             }
         )
-    columns = ["λ", "rate (nats)", f"{TEXT[model]} test MSE", f"{TEXT[reference]} at that rate", "difference"]
-    return pd.DataFrame(summary, columns=[*columns, "seeds", "mean", "std"])
+    columns = ["weight", "seed", "rate", "test_mse", "reference", "same_rate", "same_mse"]
+    return pd.DataFrame(out, columns=columns)
 
 
-def matched_rate_verdict(table: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> str:
-    """One sentence per point inside the reference's range: better, worse, or within the seed spread."""
-    inside = table[table["seeds"] > 0]
+def matched_rate(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> pd.DataFrame:
+    """Per lambda of ``model``: its test MSE minus the reference's best at the same rate, paired by seed.
+
+    Only seeds where the reference reaches that rate count, for every column of the row; ``left out``
+    counts the others. Negative: the model reconstructs better than any reference point spending no
+    more nats. The difference carries its 95% t-interval over seeds (:mod:`.seeds`)."""
+    table = per_seed(rows, model, reference)
+    out = []
+    for w, part in table.groupby("weight"):
+        inside = part.dropna(subset=["reference"])
+        diff = paired(inside["test_mse"] - inside["reference"])
+        out.append(
+            {
+                "λ": w,
+                "rate (nats)": round(inside["rate"].mean(), 1) if len(inside) else np.nan,
+                f"{TEXT[model]} test MSE": round(inside["test_mse"].mean(), 2) if len(inside) else np.nan,
+                f"best {TEXT[reference]} at ≤ that rate": round(inside["reference"].mean(), 2)
+                if len(inside)
+                else np.nan,
+                "difference": diff.text(),
+                "verdict": diff.word(),
+                "seeds": diff.n,
+                "left out": len(part) - len(inside),
+            }
+        )
+    return pd.DataFrame(out).set_index("λ") if out else pd.DataFrame()
+
+
+def matched_rate_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> str:
+    """One Markdown paragraph per lambda where the reference reaches the model's rate."""
+    table = matched_rate(rows, model, reference)
+    inside = table[table["seeds"] > 0] if len(table) else table
     if inside.empty:
         return f"No {TEXT[model]} point lies inside the rate range of the {TEXT[reference]} curve yet."
     lines = []
-    for _, p in inside.iterrows():
-        m, s = p["mean"], p["std"]
-        where = f"λ = {p['λ']:g}, rate {p['rate (nats)']:.1f} nats: {TEXT[model]}'s distortion"
-        if not np.isfinite(s):  # one seed: a difference, but no spread to judge it by
-            lines.append(
-                f"{where} differs from {TEXT[reference]}'s at the same rate by {m:+.2f} "
-                f"(one seed: too few to call it lower or higher)."
-            )
-            continue
-        word = "no different from" if abs(m) <= 2 * s else "lower than" if m < 0 else "higher than"
-        lines.append(
-            f"{where} is {word} {TEXT[reference]}'s at the same rate ({p['difference']} over {p['seeds']} seeds)."
-        )
-    return "\n".join(lines)
+    for w, p in inside.iterrows():
+        where = f"λ = {w:g}, rate {p['rate (nats)']:.1f} nats: {TEXT[model]}'s distortion"
+        best = f"the best {TEXT[reference]} reaches at that rate"
+        if p["verdict"] in ("lower", "higher"):
+            lines.append(f"{where} is {p['verdict']} than {best}, by {p['difference']}.")
+        elif p["seeds"] == 1:
+            one = p["difference"].replace("(one seed)", "(one seed, so no verdict)")
+            lines.append(f"{where} differs from {best} by {one}.")
+        else:
+            lines.append(f"{where} differs from {best} by {p['difference']}: {p['verdict']}.")
+    return "\n\n".join(lines)
 
 
 def equivalent_kl_weight(rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0) -> float:
@@ -227,43 +256,39 @@ def equivalent_kl_weight(rows: pd.DataFrame, model: str = "tdgjs", weight: float
     NaN outside the KL curve's range. Learnt skew spends rate as a VAE with this smaller weight would."""
     c = curves(rows)
     point = c[(c["regulariser"] == model) & (c["weight"] == weight)]
-    kl = c[c["regulariser"] == "kl"].sort_values("rate")
+    kl = c[c["regulariser"] == "kl"].sort_values("rate").assign(log_weight=lambda f: np.log(f["weight"]))
     if point.empty or len(kl) < 2:
         return np.nan
-    log_r = np.log(kl["rate"].to_numpy(float))
-    target = np.log(float(point["rate"].iloc[0]))
-    if not log_r[0] <= target <= log_r[-1]:
-        return np.nan
-    return float(np.exp(np.interp(target, log_r, np.log(kl["weight"].to_numpy(float)))))
+    return float(np.exp(_interp_log_rate(float(point["rate"].iloc[0]), kl, "log_weight")))
+
+
+def equivalent_weight_text(rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0) -> str:
+    """One sentence: the KL weight at which the VAE spends as many nats as ``model`` at ``weight``."""
+    w = equivalent_kl_weight(rows, model, weight)
+    if not np.isfinite(w):
+        return f"Not enough points on the {TEXT[model]} and KL(q‖p) curves yet."
+    return f"At λ = {weight:g}, {TEXT[model]} spends as much rate as a VAE with λ ≈ {w:.2f}."
 
 
 def gain_split(rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, reference: str = "kl") -> dict:
     """``model``'s test-MSE gain over ``reference`` at the same ``weight``, split in two, per seed.
 
-    ``by_rate``: what the reference gains by spending the model's rate (its own curve, interpolated
-    as in :func:`matched_rate`); ``beyond_rate``: the rest, the matched-rate difference with its sign
-    flipped. Each entry is (mean, std, seeds); NaN where a seed lacks a point."""
-    parts: dict[str, list[float]] = {
-        "total": [],
-        "by_rate": [],
-        "beyond_rate": [],
-        "rate": [],
-        "reference_rate": [],
+    ``by_rate``: what the reference gains by spending the model's rate (its best at that rate, as in
+    :func:`matched_rate`); ``beyond_rate``: the rest, the matched-rate difference with its sign
+    flipped. Means are (mean, std, seeds) over the seeds that have all three points; ``paired`` is
+    the :class:`.seeds.Paired` of ``beyond_rate``."""
+    t = per_seed(rows, model, reference)
+    t = t[t["weight"] == weight].dropna(subset=["reference", "same_mse"])
+    parts = {
+        "total": t["same_mse"] - t["test_mse"],
+        "by_rate": t["same_mse"] - t["reference"],
+        "beyond_rate": t["reference"] - t["test_mse"],
+        "rate": t["rate"],
+        "reference_rate": t["same_rate"],
     }
-    for seed, point in rows[(rows["regulariser"] == model) & (rows["weight"] == weight)].groupby("seed"):
-        ref = rows[(rows["regulariser"] == reference) & (rows["seed"] == seed)]
-        same = ref[ref["weight"] == weight]
-        p = point.iloc[0]
-        at = _interpolate(p["rate"], ref) if len(ref) >= 2 else np.nan
-        if same.empty or not np.isfinite(at):
-            continue
-        here = float(same["test_mse"].iloc[0])
-        parts["total"].append(here - p["test_mse"])
-        parts["by_rate"].append(here - at)
-        parts["beyond_rate"].append(at - p["test_mse"])
-        parts["rate"].append(p["rate"])
-        parts["reference_rate"].append(float(same["rate"].iloc[0]))
-    return {k: mean_std(v) for k, v in parts.items()}
+    out: dict = {k: mean_std(v) for k, v in parts.items()}
+    out["paired"] = paired(parts["beyond_rate"])
+    return out
 
 
 def gain_split_text(
@@ -279,19 +304,14 @@ def gain_split_text(
     def fmt(key: str, digits: int = 2) -> str:
         return format_mean_std(g[key][0], g[key][1], digits)
 
-    m, s, _ = g["beyond_rate"]
-    if n < 2:
-        judged = "one seed, so no spread to judge it by"
-    elif abs(m) <= 2 * s:
-        judged = "within two seed standard deviations of zero"
-    else:
-        judged = f"{'above' if m > 0 else 'below'} zero by more than two seed standard deviations"
+    beyond = g["paired"]
+    judged = {"higher": "more than zero", "lower": "less than zero", "not judged (one seed)": "no verdict"}
     total = g["total"][0]
     return (
         f"At λ = {weight:g}, {TEXT[model]}'s test MSE is {'lower' if total >= 0 else 'higher'} than "
         f"{TEXT[reference]}'s by {format_mean_std(abs(total), g['total'][1], 2)} "
-        f"({n} seed{'s' if n > 1 else ''}). It spends {fmt('rate', 1)} nats per image against "
-        f"{fmt('reference_rate', 1)}. A {TEXT[reference]} model spending as many nats (its λ curve, "
-        f"interpolated) would gain {fmt('by_rate')}; the remaining {fmt('beyond_rate')} is what the "
-        f"skew adds at equal rate: {judged}."
+        f"({f'{n} seeds, mean ± std' if n > 1 else 'one seed'}). It spends {fmt('rate', 1)} nats per image "
+        f"against {fmt('reference_rate', 1)}. The best {TEXT[reference]} model spending no more nats "
+        f"gains {fmt('by_rate')} of that; the remaining {beyond.text()} is what the skew adds at equal "
+        f"rate ({judged.get(beyond.word(), beyond.word())})."
     )

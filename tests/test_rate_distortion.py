@@ -1,0 +1,111 @@
+"""The rate-distortion chapter's analysis, on rows whose answers are known."""
+
+from __future__ import annotations
+
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+
+from alphavae_core.chapters import rate_distortion as rd
+from alphavae_core.experiments.results import KEY
+
+T3 = 4.302653  # t(0.975, 2): the 95% interval's factor with three seeds
+
+
+def _line(rate: float) -> float:
+    return 40 - 8 * math.log(rate)
+
+
+def _rd_rows(extra: list[tuple] = ()) -> pd.DataFrame:
+    """KL: distortion = 40 - 8 log(rate); the alpha-VAE sits `offset` below that line, per seed."""
+    rows = list(extra)
+    for seed, offset in ((0, 1.0), (1, 1.2), (2, 0.8)):
+        for w, rate in zip((0.1, 0.5, 1.0, 2.0), (40.0, 20.0, 10.0, 5.0)):
+            rows.append(("kl", w, seed, rate, _line(rate)))
+        for w, rate in zip((0.5, 1.0), (30.0, 15.0)):
+            rows.append(("tdgjs", w, seed, rate, _line(rate) - offset))
+        rows.append(("tdgjs", 4.0, seed, 3.0, 1.0))  # below the KL curve's smallest rate: left out
+    frame = pd.DataFrame(rows, columns=["regulariser", "weight", "seed", "rate", "test_mse"])
+    frame["train_rate"], frame["train_mse"] = frame["rate"], frame["test_mse"] - 1
+    frame["alpha_final"], frame[KEY] = np.nan, [f"k{i}" for i in range(len(frame))]
+    return frame
+
+
+def test_matched_rate_recovers_the_offset_below_the_reference_curve() -> None:
+    table = rd.matched_rate(_rd_rows(), "tdgjs", "kl")
+    # linear interpolation in log rate is exact for a curve linear in log rate
+    half = T3 * 0.2 / math.sqrt(3)
+    assert table.loc[1.0, "difference"] == f"-1.00 ± {half:.2f} (95% interval, 3 seeds)"
+    assert table.loc[0.5, "verdict"] == "lower" and table.loc[0.5, "seeds"] == 3
+    assert table.loc[4.0, "seeds"] == 0 and table.loc[4.0, "left out"] == 3
+    text = rd.matched_rate_text(_rd_rows(), "tdgjs", "kl")
+    assert text.count("is lower than the best KL(q‖p) reaches at that rate") == 2 and "λ = 4" not in text
+
+
+def test_a_rising_reference_curve_is_held_to_its_best_point_at_fewer_nats() -> None:
+    """At 5 epochs a tiny lambda under-trains: the VAE's curve rises again at high rate. A model
+    spending more nats is compared with the best the VAE reached with no more, not with the chord."""
+    rising = [("kl", 0.01, s, 80.0, 30.0) for s in range(3)] + [
+        ("tdgjs", 0.1, s, 60.0, 12.0) for s in range(3)
+    ]
+    rows = _rd_rows(rising)
+    best = _line(40.0)  # the lambda = 0.1 point, at 40 nats, is the lowest at <= 60 nats
+    curve = rows[(rows["regulariser"] == "kl") & (rows["seed"] == 0)]
+    assert rd.best_at_rate(60.0, curve) == pytest.approx(best)
+    assert rd.best_at_rate(200.0, curve) == pytest.approx(best)  # beyond: the best reached
+    assert math.isnan(rd.best_at_rate(4.0, curve))  # below: never extrapolated
+    assert rd.matched_rate(rows).loc[0.1, "verdict"] == "higher"  # 12 against 10.49
+
+
+def test_matched_rate_within_the_interval_is_not_resolved() -> None:
+    rows = _rd_rows()
+    rows.loc[rows["regulariser"] == "tdgjs", "test_mse"] += 1.0  # offsets 0, -0.2, +0.2
+    assert rd.matched_rate(rows).loc[1.0, "verdict"] == "not resolved with 3 seeds"
+    assert "not resolved with 3 seeds." in rd.matched_rate_text(rows)
+
+
+def test_matched_rate_with_one_seed_gives_the_difference_without_a_verdict() -> None:
+    text = rd.matched_rate_text(_rd_rows()[lambda r: r["seed"] == 0])
+    assert "at that rate by -1.00 (one seed, so no verdict)." in text
+    assert "lower than" not in text
+
+
+def test_gain_split_adds_up_to_the_gain_and_puts_the_offset_beyond_rate() -> None:
+    split = rd.gain_split(_rd_rows(), "tdgjs", 1.0)
+    # KL at lambda = 1: rate 10, 40 - 8 log 10; tdgjs: rate 15, 40 - 8 log 15 - offset
+    by_rate = 8 * math.log(1.5)
+    assert split["by_rate"][0] == pytest.approx(by_rate) and split["by_rate"][1] == pytest.approx(0, abs=1e-9)
+    assert split["beyond_rate"][:2] == pytest.approx((1.0, 0.2))
+    assert split["total"][0] == pytest.approx(by_rate + 1.0) and split["total"][2] == 3
+    text = rd.gain_split_text(_rd_rows(), "tdgjs", 1.0)
+    assert f"gains {by_rate:.2f} ± 0.00 of that; the remaining +1.00 ± 0.50 (95% interval, 3 seeds)" in text
+    assert text.endswith("(more than zero).")
+    assert text.endswith("(no verdict).") is False
+    one = rd.gain_split_text(_rd_rows()[lambda r: r["seed"] == 0], "tdgjs", 1.0)
+    assert "(one seed)" in one and one.endswith("(no verdict).")
+    assert rd.gain_split_text(_rd_rows(), "tdgjs", 2.0).startswith("No seed has both")
+
+
+def test_equivalent_kl_weight_interpolates_weight_against_rate_in_log_log() -> None:
+    rows = _rd_rows()
+    # tdgjs at lambda = 1 has rate 15: between KL's (1.0, 10) and (0.5, 20) in log-log
+    expected = math.exp(np.interp(math.log(15), [math.log(10), math.log(20)], [math.log(1.0), math.log(0.5)]))
+    assert rd.equivalent_kl_weight(rows, "tdgjs", 1.0) == pytest.approx(expected)
+    assert math.isnan(rd.equivalent_kl_weight(rows, "tdgjs", 4.0))
+    assert (
+        rd.equivalent_weight_text(rows, "tdgjs", 1.0)
+        == f"At λ = 1, t-JS*^Gα spends as much rate as a VAE with λ ≈ {expected:.2f}."
+    )
+
+
+def test_curve_table_and_figure_from_rows() -> None:
+    rows = _rd_rows()
+    table = rd.curve_table(rows)
+    assert list(table.index.get_level_values(0).unique()) == ["KL(q‖p)", "t-JS*^Gα"]
+    assert set(table["seeds"]) == {3}
+    fig = rd.plot_rate_distortion(rows)
+    assert fig.axes[0].get_xscale() == "log"
+    plt.close(fig)
