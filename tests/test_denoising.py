@@ -89,8 +89,12 @@ def test_collapse_is_named_and_its_rank_is_not_read() -> None:
     rows.loc[_cells(rows, 3.0, "mmd"), "rate"] = 0.01
     assert denoising.ranking(rows).loc[3.0, "collapsed (rate)"] == "MMD (0.010)"
     text = denoising.sanity_text(rows, baseline=52.9)
-    assert "MMD ranks 3 of 5 at σ = 0; at σ = 3 it has collapsed (mean rate 0.010 nats)" in text
-    assert "of 5 at σ = 3: it" not in text.split("**MMD at high noise.**")[1]
+    mmd = text.split("**MMD at high noise.**")[1].split("**")[0]
+    assert mmd.startswith(" MMD ranks 3 of 5 at σ = 0 and 3 of 5 at σ = 1, the highest noise level where it")
+    assert "it has collapsed (mean rate below 0.1 nats) at σ = 3, where its rank is not read." in mmd
+    assert "of 5 at σ = 3" not in mmd
+    rows.loc[rows["regulariser"] == "mmd", "rate"] = 0.01  # collapsed everywhere
+    assert "MMD has collapsed already at σ = 0 (mean rate 0.010 nats)." in denoising.sanity_text(rows)
     assert "MMD at σ = 3 (rate 0.010 nats, test MSE 37.1)" in text
     assert "predicting the mean training image scores 52.9" in text
     assert "No posterior has collapsed" in denoising.sanity_text(_noise_rows())

@@ -292,32 +292,35 @@ def verdict(rows: pd.DataFrame) -> str:
     return head + caveat + tail
 
 
-def _rank_check(s: pd.DataFrame, name: str, low: float, high: float, expect: str) -> str:
-    """One regulariser's rank among the five at the lowest and highest complete noise level; where
-    it has collapsed, that is said instead, since a rank among near-constant outputs says nothing."""
-    places = []
-    for sigma in (low, high):
+def _rank_check(s: pd.DataFrame, name: str, levels: Sequence[float], expect: str) -> str:
+    """One regulariser's rank among the five at the lowest complete noise level and at the highest
+    one where it has not collapsed; the levels where it has collapsed are named instead of ranked,
+    since a rank among near-constant outputs says nothing."""
+    places = {}
+    for sigma in levels:
         part = s[s["noise"] == sigma].sort_values("mean")
         rate = float(part.loc[part["regulariser"] == name, "rate"].iloc[0])
-        places.append((sigma, _rank(part, name), rate, rate < COLLAPSE_NATS))
+        places[sigma] = (_rank(part, name), rate)
     who = _md(TEXT[name])
-    (s0, r0, q0, c0), (s1, r1, q1, c1) = places
-    if c0 and c1:
-        text = f"{who} has collapsed at both σ = {s0:g} and σ = {s1:g} (mean rate {q0:.3f} and {q1:.3f} nats)"
-    elif c1:
-        text = (
-            f"{who} ranks {r0} of 5 at σ = {s0:g}; at σ = {s1:g} it has collapsed (mean rate {q1:.3f} "
-            f"nats), so its rank there is not read"
-        )
-    elif c0:
-        text = (
-            f"{who} has collapsed at σ = {s0:g} (mean rate {q0:.3f} nats) and ranks {r1} of 5 at σ = {s1:g}"
-        )
+    alive = [sigma for sigma in levels if places[sigma][1] >= COLLAPSE_NATS]
+    dead = [sigma for sigma in levels if places[sigma][1] < COLLAPSE_NATS]
+    low = levels[0]
+    if low in dead:
+        text = f"{who} has collapsed already at σ = {low:g} (mean rate {places[low][1]:.3f} nats)"
+    elif alive[-1] == low:
+        text = f"{who} ranks {places[low][0]} of 5 at σ = {low:g}"
     else:
+        r0, r1 = places[low][0], places[alive[-1]][0]
         move = (
             "moves to a worse rank" if r1 > r0 else "moves to a better rank" if r1 < r0 else "keeps its rank"
         )
-        text = f"{who} ranks {r0} of 5 at σ = {s0:g} and {r1} of 5 at σ = {s1:g}: it {move}"
+        where = ", the highest noise level where it has not collapsed" if dead else ""
+        text = f"{who} ranks {r0} of 5 at σ = {low:g} and {r1} of 5 at σ = {alive[-1]:g}{where}: it {move}"
+    if dead and low not in dead:
+        text += (
+            f"; it has collapsed (mean rate below {COLLAPSE_NATS:g} nats) at {_levels(dead)}, "
+            f"where its rank is not read"
+        )
     return f"{text}. The paper expects {expect}."
 
 
@@ -380,10 +383,9 @@ def sanity_text(rows: pd.DataFrame, baseline: float | None = None) -> str:
     if len(complete) < 2:
         ranks = ["Too few noise levels with all five regularisers yet to compare ranks."] * 2
     else:
-        low, high = complete[0], complete[-1]
         ranks = [
-            _rank_check(s, "kl", low, high, "the reverse KL to move to a worse rank as noise grows"),
-            _rank_check(s, "mmd", low, high, "MMD to hold up at high noise"),
+            _rank_check(s, "kl", complete, "the reverse KL to move to a worse rank as noise grows"),
+            _rank_check(s, "mmd", complete, "MMD to hold up at high noise"),
         ]
     return "\n\n".join(
         [
