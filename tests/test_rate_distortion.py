@@ -118,7 +118,8 @@ def test_answer_names_the_lambdas_and_the_largest_gain_the_intervals_allow() -> 
     rows.loc[rows["regulariser"] == "tdgjs", "test_mse"] += 1.0  # per-seed differences 0, -0.2, +0.2
     unresolved = rd.answer_text(rows)
     assert unresolved.startswith("At no λ with two or more seeds (λ = 0.5, 1) is t-JS*^Gα's distortion lower")
-    assert f"allow a gain at equal rate of at most {T3 * 0.2 / math.sqrt(3):.2f} per image" in unresolved
+    bound = f"{T3 * 0.2 / math.sqrt(3):.2f}"
+    assert f"allow a gain at equal rate of at most {bound} (λ = 0.5), {bound} (λ = 1) per image" in unresolved
     rows.loc[rows["regulariser"] == "tdgjs", "test_mse"] += 1.0
     assert "At λ = 0.5, 1 its distortion is higher." in rd.answer_text(rows)
     assert rd.answer_text(_rd_rows()[lambda r: r["seed"] == 0]).endswith("no answer.")
