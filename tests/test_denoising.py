@@ -97,6 +97,10 @@ def test_collapse_is_named_and_its_rank_is_not_read() -> None:
     assert "MMD has collapsed already at σ = 0 (mean rate 0.010 nats)." in denoising.sanity_text(rows)
     assert "MMD at σ = 3 (rate 0.010 nats, test MSE 37.1)" in text
     assert "predicting the mean training image scores 52.9" in text
+    assert "no regulariser beats the mean training image" not in text
+    assert "At σ = 0, 1, 3 no regulariser beats the mean training image" in denoising.sanity_text(
+        rows, baseline=1.0
+    )
     assert "No posterior has collapsed" in denoising.sanity_text(_noise_rows())
 
 

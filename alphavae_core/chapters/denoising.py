@@ -372,7 +372,16 @@ def collapse_text(rows: pd.DataFrame, baseline: float | None = None) -> str:
     )
     if baseline is not None:
         text += f"; predicting the mean training image scores {baseline:.1f}, so these errors measure how near the decoder comes to that image"
-    return text + ", not how robust a representation is to noise."
+    text += ", not how robust a representation is to noise."
+    if baseline is not None:  # levels where even the best model does no better than transmitting nothing
+        best = s.groupby("noise")["mean"].min()
+        none = [sigma for sigma, m in best.items() if m >= baseline]
+        if none:
+            text += (
+                f" At {_levels(none)} no regulariser beats the mean training image: after this training, "
+                f"no model recovers anything of the digit that the mean image lacks."
+            )
+    return text
 
 
 def sanity_text(rows: pd.DataFrame, baseline: float | None = None) -> str:
