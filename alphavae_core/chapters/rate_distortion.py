@@ -20,7 +20,7 @@ import pandas as pd
 from matplotlib.ticker import FuncFormatter
 
 from alphavae_core.chapters.benchmarks import format_mean_std, mean_std
-from alphavae_core.chapters.seeds import paired
+from alphavae_core.chapters.seeds import Paired, paired
 from alphavae_core.config import TrainConfig
 from alphavae_core.experiments.catalogue import RATE_DISTORTION_REGULARISERS, rate_distortion_configs
 from alphavae_core.experiments.grid import key_of, run_grid, table_paths
@@ -203,31 +203,35 @@ def per_seed(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") ->
     return pd.DataFrame(out, columns=columns)
 
 
+def _matched(rows: pd.DataFrame, model: str, reference: str) -> list[tuple[float, pd.DataFrame, int, Paired]]:
+    """Per lambda of ``model``: the seeds where the reference reaches its rate, how many were left out,
+    and the paired difference (model minus the reference's best at that rate)."""
+    out = []
+    for w, part in per_seed(rows, model, reference).groupby("weight"):
+        inside = part.dropna(subset=["reference"])
+        out.append((w, inside, len(part) - len(inside), paired(inside["test_mse"] - inside["reference"])))
+    return out
+
+
 def matched_rate(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> pd.DataFrame:
     """Per lambda of ``model``: its test MSE minus the reference's best at the same rate, paired by seed.
 
     Only seeds where the reference reaches that rate count, for every column of the row; ``left out``
     counts the others. Negative: the model reconstructs better than any reference point spending no
     more nats. The difference carries its 95% t-interval over seeds (:mod:`.seeds`)."""
-    table = per_seed(rows, model, reference)
-    out = []
-    for w, part in table.groupby("weight"):
-        inside = part.dropna(subset=["reference"])
-        diff = paired(inside["test_mse"] - inside["reference"])
-        out.append(
-            {
-                "λ": w,
-                "rate (nats)": round(inside["rate"].mean(), 1) if len(inside) else np.nan,
-                f"{TEXT[model]} test MSE": round(inside["test_mse"].mean(), 2) if len(inside) else np.nan,
-                f"best {TEXT[reference]} at ≤ that rate": round(inside["reference"].mean(), 2)
-                if len(inside)
-                else np.nan,
-                "difference": diff.text(),
-                "verdict": diff.word(),
-                "seeds": diff.n,
-                "left out": len(part) - len(inside),
-            }
-        )
+    out = [
+        {
+            "λ": w,
+            "rate (nats)": round(inside["rate"].mean(), 1),
+            f"{TEXT[model]} test MSE": round(inside["test_mse"].mean(), 2),
+            f"best {TEXT[reference]} at ≤ that rate": round(inside["reference"].mean(), 2),
+            "difference": diff.text(),
+            "verdict": diff.word(),
+            "seeds": diff.n,
+            "left out": left_out,
+        }
+        for w, inside, left_out, diff in _matched(rows, model, reference)
+    ]
     return pd.DataFrame(out).set_index("λ") if out else pd.DataFrame()
 
 
@@ -321,19 +325,12 @@ def answer_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl")
     """The chapter's answer in a few sentences: at the lambdas with two or more seeds, is ``model``'s
     distortion lower than the best ``reference`` reaches at the same rate, and how large a gain the
     95% intervals still allow."""
-    table = matched_rate(rows, model, reference)
-    judged = table[table["seeds"] >= 2] if len(table) else table
-    if judged.empty:
+    judged = {w: diff for w, _, _, diff in _matched(rows, model, reference) if diff.n >= 2}
+    if not judged:
         return f"No λ has two seeds of {TEXT[model]} inside the {TEXT[reference]} curve yet: no answer."
-    per_seed_rows = per_seed(rows, model, reference).dropna(subset=["reference"])
-    ceiling = {}  # the largest gain (reference minus model) each interval allows
-    for w in judged.index:
-        d = paired(per_seed_rows.loc[per_seed_rows["weight"] == w, "test_mse"]
-                   - per_seed_rows.loc[per_seed_rows["weight"] == w, "reference"])  # fmt: skip
-        ceiling[w] = d.half_width - d.mean
-    lower = [w for w in judged.index if judged.loc[w, "verdict"] == "lower"]
-    higher = [w for w in judged.index if judged.loc[w, "verdict"] == "higher"]
-    lams = ", ".join(f"{w:g}" for w in judged.index)
+    lower = [w for w, d in judged.items() if d.word() == "lower"]
+    higher = [w for w, d in judged.items() if d.word() == "higher"]
+    lams = ", ".join(f"{w:g}" for w in judged)
     if lower:
         head = (
             f"At λ = {', '.join(f'{w:g}' for w in lower)}, {TEXT[model]} reconstructs better than the best "
@@ -348,8 +345,9 @@ def answer_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl")
     if higher:
         head += f" At λ = {', '.join(f'{w:g}' for w in higher)} its distortion is higher."
     spread = rows.groupby(["regulariser", "weight"])["test_mse"].std().median()
-    open_ = [w for w in judged.index if judged.loc[w, "verdict"].startswith("not resolved")]
-    allowed = ", ".join(f"{max(ceiling[w], 0):.2f} (λ = {w:g})" for w in open_)
+    open_ = [w for w, d in judged.items() if not d.resolved]
+    # the largest gain (reference minus model) each unresolved interval still allows
+    allowed = ", ".join(f"{max(judged[w].half_width - judged[w].mean, 0):.2f} (λ = {w:g})" for w in open_)
     tail = (
         f" Where no verdict is reached, the 95% intervals still allow a gain at equal rate of at most "
         f"{allowed} per image (test MSE)"

@@ -284,16 +284,14 @@ def _csv(text: str | None) -> tuple[str, ...] | None:
     return None if text is None else tuple(part.strip() for part in text.split(",") if part.strip())
 
 
-def _only(configs: list, field: str, values: tuple[str, ...] | None) -> list:
+def _only(configs: list, field: str, flag: str, values: tuple[str, ...] | None) -> list:
     """The configs whose ``field`` is one of ``values`` (all when None); a value no run has is an error."""
     if values is None:
         return configs
     try:
         wanted = {float(v) for v in values}
     except ValueError:
-        raise ValueError(
-            f"--{field}{'s' if field == 'weight' else ''} takes numbers, got {','.join(values)}"
-        ) from None
+        raise ValueError(f"{flag} takes numbers, got {','.join(values)}") from None
     have = sorted({getattr(c, field) for c in configs})
     unknown = sorted(wanted - set(have))
     if unknown:
@@ -359,8 +357,9 @@ def main(argv: list[str] | None = None, prog: str = "alphavae grid") -> None:
         seeds=None if seeds is None else tuple(int(s) for s in seeds),
         **extra,
     )
-    for name in ("weight", "noise"):  # narrow the catalogue to some of its points, e.g. to run them first
-        configs = _only(configs, name, _csv(getattr(args, "weights" if name == "weight" else name)))
+    # narrow the catalogue to some of its points, e.g. to run them first
+    configs = _only(configs, "weight", "--weights", _csv(args.weights))
+    configs = _only(configs, "noise", "--noise", _csv(args.noise))
     if args.group_size is None:
         args.group_size = default_group_size(args.device)
     set_determinism(args.deterministic)
