@@ -175,7 +175,25 @@ def make_mixture(n_components: int, dim: int, seed: int) -> GaussianMixture:
     )
 
 
-class GaussianFit(nn.Module):
+class _TrainableGaussian(nn.Module):
+    """What both fits share: a free mean, a scale kept positive by softplus, and ``forward``."""
+
+    def __init__(self, dim: int, mean: Tensor | None, scale: float) -> None:
+        super().__init__()
+        if scale <= 0:
+            raise ValueError(f"scale must be positive, got {scale}")
+        start = torch.zeros(dim, dtype=DTYPE) if mean is None else mean.detach().to(DTYPE).clone()
+        self.mean = nn.Parameter(start)
+        self.raw_start = math.log(math.expm1(scale))  # softplus^-1(scale): q starts at this scale
+
+    def scale_tril(self) -> Tensor:
+        raise NotImplementedError
+
+    def forward(self) -> Gaussian:
+        return Gaussian(self.mean, self.scale_tril())
+
+
+class GaussianFit(_TrainableGaussian):
     """A trainable Gaussian q: free mean and a Cholesky factor with softplus diagonal.
 
     ``L = strictly_lower(raw) + diag(softplus(diag(raw)) + 1e-6)`` has a positive diagonal for
@@ -183,43 +201,29 @@ class GaussianFit(nn.Module):
     """
 
     def __init__(self, dim: int, mean: Tensor | None = None, scale: float = 1.0) -> None:
-        super().__init__()
-        if scale <= 0:
-            raise ValueError(f"scale must be positive, got {scale}")
-        start = torch.zeros(dim, dtype=DTYPE) if mean is None else mean.detach().to(DTYPE).clone()
-        self.mean = nn.Parameter(start)
+        super().__init__(dim, mean, scale)
         raw = torch.zeros(dim, dim, dtype=DTYPE)
-        raw.diagonal().fill_(math.log(math.expm1(scale)))  # softplus^-1(scale)
+        raw.diagonal().fill_(self.raw_start)
         self.raw_tril = nn.Parameter(raw)
 
     def scale_tril(self) -> Tensor:
         diag = F.softplus(torch.diagonal(self.raw_tril)) + 1e-6
         return torch.tril(self.raw_tril, diagonal=-1) + torch.diag(diag)
 
-    def forward(self) -> Gaussian:
-        return Gaussian(self.mean, self.scale_tril())
 
-
-class GaussianBallFit(nn.Module):
+class GaussianBallFit(_TrainableGaussian):
     """A trainable Gaussian *ball* q = N(m, s^2 I), the paper's model in section 4.1.
 
     Free mean and one scale ``s = softplus(raw) + 1e-6`` shared by every dimension.
     """
 
     def __init__(self, dim: int, mean: Tensor | None = None, scale: float = 1.0) -> None:
-        super().__init__()
-        if scale <= 0:
-            raise ValueError(f"scale must be positive, got {scale}")
-        start = torch.zeros(dim, dtype=DTYPE) if mean is None else mean.detach().to(DTYPE).clone()
-        self.mean = nn.Parameter(start)
-        self.raw_scale = nn.Parameter(torch.tensor(math.log(math.expm1(scale)), dtype=DTYPE))
+        super().__init__(dim, mean, scale)
+        self.raw_scale = nn.Parameter(torch.tensor(self.raw_start, dtype=DTYPE))
 
     def scale_tril(self) -> Tensor:
         s = F.softplus(self.raw_scale) + 1e-6
         return s * torch.eye(self.mean.shape[-1], dtype=DTYPE)
-
-    def forward(self) -> Gaussian:
-        return Gaussian(self.mean, self.scale_tril())
 
 
 @dataclass(frozen=True)
