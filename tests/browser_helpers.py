@@ -5,7 +5,7 @@ The book is built once, before pytest runs (``make html``, which ``make test`` r
 (no browser download), and watch each page for console errors and for requests that leave the
 site. A slider test in another module reuses them::
 
-    from browser_helpers import browser, book_url, open_page, read_number, set_slider  # noqa: F401
+    from browser_helpers import open_page, read_number, set_slider
 
     def test_alpha_slider(browser, book_url):
         with open_page(browser, book_url + "book/01_divergences.html") as (page, watch):
@@ -13,7 +13,7 @@ site. A slider test in another module reuses them::
             assert abs(read_number(page, "#explorer-kl-qp") - expected) < 1e-6
         watch.check()  # no console error, no request outside the site
 
-``browser`` and ``book_url`` are pytest fixtures (importing them into a test module is enough).
+``browser`` and ``book_url`` are pytest fixtures, defined in ``conftest.py`` from these helpers.
 """
 
 from __future__ import annotations
@@ -85,31 +85,6 @@ def serve(directory: Path) -> Iterator[str]:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-
-
-@pytest.fixture(scope="session")
-def book_url() -> Iterator[str]:
-    """The built book (``_build/html``) served on 127.0.0.1."""
-    if not (HTML / "book" / "intro.html").is_file():
-        pytest.fail(
-            "no built book in _build/html: run `make html` first (`make test` does it)", pytrace=False
-        )
-    with serve(HTML) as url:
-        yield url
-
-
-@pytest.fixture(scope="session")
-def browser():
-    """One headless Chromium for the session (Debian's, driven by Playwright)."""
-    executable = require_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=executable, headless=True, chromium_sandbox=False, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
 
 
 @dataclass

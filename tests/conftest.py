@@ -1,14 +1,17 @@
 """Shared fixtures: a data root with every offline dataset (MNIST and Fashion-MNIST copied from
-``../shared/data``, tiny Chairs and CelebA folders; dSprites is generated)."""
+``../shared/data``, tiny Chairs and CelebA folders; dSprites is generated), and for the browser
+tests the built book served on 127.0.0.1 with one headless Chromium (see ``browser_helpers``)."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import torch
+from browser_helpers import CHROMIUM_ARGS, HTML, require_chromium, serve
 from fixture_folders import make_celeba, make_chairs
 
 from alphavae_core import data
@@ -56,3 +59,28 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def book_url() -> Iterator[str]:
+    """The built book (``_build/html``) served on 127.0.0.1."""
+    if not (HTML / "book" / "intro.html").is_file():
+        pytest.fail(
+            "no built book in _build/html: run `make html` first (`make test` does it)", pytrace=False
+        )
+    with serve(HTML) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """One headless Chromium for the session (Debian's, driven by Playwright)."""
+    executable = require_chromium()
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=executable, headless=True, chromium_sandbox=False, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()

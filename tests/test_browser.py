@@ -13,12 +13,10 @@ import json
 
 import pytest
 import yaml
-from browser_helpers import (  # noqa: F401 - browser and book_url are fixtures
+from browser_helpers import (
     HTML,
     REPO,
     SCREENSHOTS,
-    book_url,
-    browser,
     images,
     math_report,
     open_page,
@@ -84,7 +82,7 @@ def test_every_toc_entry_was_built() -> None:
 
 
 @pytest.mark.parametrize("rel", PAGES)
-def test_page_in_chromium(browser, book_url, rel: str) -> None:  # noqa: F811 - fixtures
+def test_page_in_chromium(browser, book_url, rel: str) -> None:
     assert (HTML / rel).is_file(), rel
     with open_page(browser, book_url + rel) as (page, watch):
         imgs = images(page)

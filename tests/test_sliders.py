@@ -24,10 +24,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import torch
-from browser_helpers import (  # noqa: F401 - book_url is a fixture
+from browser_helpers import (
     CHROMIUM_ARGS,
     SCREENSHOTS,
-    book_url,
     open_page,
     require_chromium,
     screenshot,
@@ -193,11 +192,11 @@ def in_browser():
     worker.shutdown()
 
 
-def test_chapter1_explorer_agrees_with_python(in_browser, book_url) -> None:  # noqa: F811 - fixture
+def test_chapter1_explorer_agrees_with_python(in_browser, book_url) -> None:
     in_browser(_chapter1, book_url)
 
 
-def test_chapter2_explorer_agrees_with_python(in_browser, book_url) -> None:  # noqa: F811 - fixture
+def test_chapter2_explorer_agrees_with_python(in_browser, book_url) -> None:
     in_browser(_chapter2, book_url)
 
 
