@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing as mp
+import subprocess
 
 import pytest
 import torch
@@ -16,7 +17,7 @@ from alphavae_core.experiments.catalogue import (
     rate_distortion_configs,
 )
 from alphavae_core.experiments.presets import SCALES
-from alphavae_core.experiments.results import KEY, append_rows, read_json, read_table, update_json
+from alphavae_core.experiments.results import KEY, append_rows, git_commit, read_json, read_table, update_json
 from alphavae_core.trainer import Trainer
 
 
@@ -110,3 +111,20 @@ def test_grid_writes_each_experiment_to_its_own_table_with_train_columns(data_ro
             assert column in rows.columns and rows[column].notna().all()
         assert rows["alpha_final"].notna().all() == (config.regulariser == "tdgjs")  # no skew, no alpha
     assert torch.isfinite(torch.tensor(read_table(tmp_path / "denoising.csv")["train_mse"].values)).all()
+
+
+def test_provenance_commit_is_dirty_for_changed_code_not_for_new_rows(tmp_path) -> None:
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=tmp_path, check=True, capture_output=True, text=True).stdout
+
+    git("init", "-q")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "rows.csv").write_text("a\n")
+    (tmp_path / "model.py").write_text("x = 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "start")
+    head = git("rev-parse", "--short", "HEAD").strip()
+    (tmp_path / "results" / "rows.csv").write_text("a\n1\n")  # a grid appended a row
+    assert git_commit(tmp_path) == head
+    (tmp_path / "model.py").write_text("x = 2\n")  # the code changed
+    assert git_commit(tmp_path) == f"{head}+dirty"

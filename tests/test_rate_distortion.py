@@ -123,3 +123,35 @@ def test_answer_names_the_lambdas_and_the_largest_gain_the_intervals_allow() -> 
     rows.loc[rows["regulariser"] == "tdgjs", "test_mse"] += 1.0
     assert "At λ = 0.5, 1 its distortion is higher." in rd.answer_text(rows)
     assert rd.answer_text(_rd_rows()[lambda r: r["seed"] == 0]).endswith("no answer.")
+
+
+def test_settings_per_dataset_expect_that_dataset_and_name_its_command(tmp_path) -> None:
+    mnist = rd.chapter_settings("cpu", tmp_path)
+    fashion = rd.chapter_settings("cpu", tmp_path, dataset="fashion")
+    assert {c.dataset for c in mnist.configs} == {"mnist"}
+    assert {c.dataset for c in fashion.configs} == {"fashion"}
+    assert [c.regulariser for c in fashion.configs] == [c.regulariser for c in mnist.configs]
+    empty = rd.load_results(fashion)
+    assert empty.empty
+    text = rd.missing_text(fashion, empty)
+    assert text.startswith(
+        f"{len(fashion.configs)} of {len(fashion.configs)} Fashion-MNIST runs of preset 'cpu'"
+    )
+    assert text.endswith("alphavae grid --experiment rate_distortion --preset cpu --datasets fashion")
+    assert rd.grid_command("cpu") == "alphavae grid --experiment rate_distortion --preset cpu"
+
+
+def test_a_dataset_without_a_grid_is_refused_in_one_line() -> None:
+    with pytest.raises(
+        ValueError, match=r"^no rate-distortion grid for dataset 'celeba': use one of mnist, fashion$"
+    ):
+        rd.chapter_settings("cpu", dataset="celeba")
+
+
+def test_no_rows_yet_draws_an_empty_figure_and_says_so() -> None:
+    none = _rd_rows().iloc[0:0]
+    fig = rd.plot_rate_distortion(none)
+    assert all(len(line.get_xdata()) == 0 for line in fig.axes[0].lines)
+    plt.close(fig)
+    assert rd.matched_rate(none).empty
+    assert rd.answer_text(none).endswith("no answer.")

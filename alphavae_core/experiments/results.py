@@ -43,15 +43,16 @@ def config_key(config: Mapping[str, Any], code_version: str) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
 
-def git_commit() -> str:
-    """Short commit of the repository, with ``+dirty`` if uncommitted changes exist; or ``unknown``."""
+def git_commit(root: Path = REPO_ROOT) -> str:
+    """Short commit of the repository, with ``+dirty`` if tracked files other than ``results/`` have
+    uncommitted changes; or ``unknown``. The grid's own new rows do not make the code dirty."""
     try:
         commit = subprocess.run(
-            ["git", "rev-parse", "--short", "HEAD"], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+            ["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True, text=True, check=True
         ).stdout.strip()
         dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=REPO_ROOT,
+            ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)results"],
+            cwd=root,
             capture_output=True,
             text=True,
         ).stdout.strip()
