@@ -39,9 +39,9 @@ def test_denoising_grid_is_noise_levels_by_regularisers_by_seeds_reusing_table1_
 
 def test_rate_distortion_lambda_one_runs_share_their_key_with_chapter_4() -> None:
     configs = rate_distortion_configs("cpu")
-    assert {c.weight for c in configs} == {0.001, 0.01, 0.1, 0.5, 1.0, 2.0, 0.2, 0.35, 0.75}
+    assert {c.weight for c in configs} == {0.001, 0.01, 0.1, 0.5, 1.0, 2.0, 0.2, 0.35, 0.75, 0.9}
     extra = SCALES["cpu"].reference_weights  # the VAE's extra points
-    assert extra == (0.2, 0.35, 0.75)
+    assert extra == (0.2, 0.35, 0.75, 0.9)
     assert {c.regulariser for c in configs if c.weight in extra} == {"kl"}
     unit = {grid.key_of(c) for c in configs if c.weight == 1.0}
     assert len(unit) == 4 * len(SCALES["cpu"].seeds)

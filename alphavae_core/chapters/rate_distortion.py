@@ -258,7 +258,7 @@ def matched_rate_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str =
     lines = []
     for w, p in inside.iterrows():
         where = f"λ = {w:g}, rate {p['rate (nats)']:.1f} nats: {TEXT[model]}'s distortion"
-        best = f"the best {TEXT[reference]} reaches at that rate"
+        best = f"the best that {TEXT[reference]} reaches with no more nats"
         if p["verdict"] in ("lower", "higher"):
             lines.append(f"{where} is {p['verdict']} than {best}, by {p['difference']}.")
         elif p["seeds"] == 1:
@@ -323,15 +323,20 @@ def gain_split_text(
         return format_mean_std(g[key][0], g[key][1], digits)
 
     beyond = g["paired"]
-    judged = {"higher": "more than zero", "lower": "less than zero", "not judged (one seed)": "no verdict"}
+    judged = {
+        "higher": "more than zero: at equal rate the skew reconstructs better",
+        "lower": "less than zero: at equal rate the skew reconstructs worse",
+        "not judged (one seed)": "no verdict",
+    }
     total = g["total"][0]
     return (
         f"At λ = {weight:g}, {TEXT[model]}'s test MSE is {'lower' if total >= 0 else 'higher'} than "
         f"{TEXT[reference]}'s by {format_mean_std(abs(total), g['total'][1], 2)} "
         f"({f'{n} seeds, mean ± std' if n > 1 else 'one seed'}). It spends {fmt('rate', 1)} nats per image "
         f"against {fmt('reference_rate', 1)}. The best {TEXT[reference]} model spending no more nats "
-        f"gains {fmt('by_rate')} of that; the remaining {beyond.text()} is what the skew adds at equal "
-        f"rate ({judged.get(beyond.word(), beyond.word())})."
+        f"than {TEXT[model]} is lower than the λ = {weight:g} one by {fmt('by_rate')}. The difference "
+        f"of the two gains, {beyond.text()}, is what the skew adds at equal rate "
+        f"({judged.get(beyond.word(), beyond.word())})."
     )
 
 
