@@ -53,6 +53,9 @@ EVAL_CHUNK = 128  # test images per forward pass: 0.33 s for 10,000 here; 500 to
 CHECK_EVERY = {"cpu": 1}
 DEFAULT_CHECK_EVERY = 100
 POSTFIX_EVERY = 50  # steps between progress-bar updates of the loss and alpha
+# epochs after which every run records its metrics on the way (those it reaches, and its last one): evaluation reads the
+# weights and draws from no training stream, so recording leaves training exactly as it was
+RECORD_EPOCHS = (1, 2, 5, 10, 20, 50, 100)
 _CPU_STREAM_BYTES = torch.Generator().get_state().numel()
 
 
@@ -68,6 +71,8 @@ class RunHistory:
     alpha_steps: list[tuple[int, float]] = field(default_factory=list)  # (step, alpha) every N steps
     train_loss: list[float] = field(default_factory=list)  # mean training loss per epoch
     landscape: list[dict[str, list[float]]] = field(default_factory=list)  # per epoch, primal and dual
+    # at each of the trainer's ``record_epochs``: {"epoch", test_mse, rate, train_mse, train_rate, "alpha"}
+    records: list[dict[str, float | int | None]] = field(default_factory=list)
 
 
 def _seeded(seed: int, stream: int, device: torch.device) -> torch.Generator:
@@ -144,6 +149,7 @@ class Trainer:
         self.train_seconds = 0.0
         self.histories = [RunHistory(alpha=[a]) for a in alpha0]
         self.check_every = CHECK_EVERY.get(self.device.type, DEFAULT_CHECK_EVERY)
+        self.record_epochs: tuple[int, ...] = RECORD_EPOCHS
         self._reset_records()
 
     def _reset_records(self) -> None:
@@ -242,6 +248,16 @@ class Trainer:
         if self.cfg.landscape_points:
             for h, land in zip(self.histories, self.landscape()):
                 h.landscape.append(land)
+        if self.epoch in self.record_epochs or self.epoch == self.cfg.epochs:
+            self.record()
+
+    def record(self) -> None:
+        """Append the current metrics of every run to its history's ``records``: exactly
+        :meth:`evaluate`'s, as a run stopped here would report them, and alpha where it is learnt."""
+        for h, reg, metrics, a in zip(
+            self.histories, self.regularisers, self.evaluate(), self.alpha.tolist()
+        ):
+            h.records.append({"epoch": self.epoch, **metrics, "alpha": a if reg.trainable_skew else None})
 
     def _train_step(self, idx: Tensor, s: int) -> Tensor:
         """Step ``s`` (from 0) of the epoch on the (runs, batch) index ``idx``; returns the detached

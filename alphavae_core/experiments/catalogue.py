@@ -1,5 +1,5 @@
 """Named experiment grids, per preset: the benchmarks (Table 1, Table 3, Figures 1, 3, 4, 6),
-denoising (Figure 5) and rate-distortion (Figure 7).
+denoising (Figure 5), rate-distortion (Figure 7) and training length (the paper's 100 epochs).
 
 Layered defaults as in the paper's released code: preset (:mod:`.presets`) -> dataset -> regulariser. Every run is
 a fully resolved :class:`~.config.TrainConfig`; its row in the results is keyed by that
@@ -12,7 +12,7 @@ from dataclasses import replace
 
 from alphavae_core.config import TrainConfig
 from alphavae_core.experiments.presets import SCALES, Scale, check_preset
-from alphavae_core.losses import TABLE1_REGULARISERS
+from alphavae_core.losses import TABLE1_REGULARISERS, get_regulariser
 
 # Bump when a change to the trainer, model or data changes what a configuration produces.
 CODE_VERSION = "benchmarks-1"
@@ -20,14 +20,14 @@ CODE_VERSION = "benchmarks-1"
 SKEWED = ("gjs", "dgjs", "tgjs", "tdgjs")
 
 
-def _run(scale: Scale, dataset: str, **kwargs) -> TrainConfig:
+def _run(scale: Scale, dataset: str, epochs: int | None = None, **kwargs) -> TrainConfig:
     if dataset not in scale.epochs:
         raise ValueError(
             f"dataset {dataset!r} has no settings in this preset; choose from {', '.join(scale.epochs)}"
         )
     return TrainConfig(
         dataset=dataset,
-        epochs=scale.epochs[dataset],
+        epochs=scale.epochs[dataset] if epochs is None else epochs,
         batch_size=scale.batch_size[dataset],
         subset=scale.subset_for(dataset),
         test_subset=scale.test_subset_for(dataset),
@@ -117,9 +117,75 @@ def rate_distortion_configs(
     ]
 
 
+# The training-length experiment, in the order that answers the most important question first:
+# (dataset, regulariser, weight) points, each part trained for every seed (seed-major) before the next.
+# Part 1 is the matched-rate comparison at lambda = 1 (the VAE at weights around the alpha*-VAE's rate),
+# part 2 adds the alpha-VAE and the VAE's curve on both sides of it, part 3 completes Table 1's MNIST
+# column, part 4 gives Table 3's Fashion-MNIST column. None: the regulariser's default weight.
+TRAINING_LENGTH_PARTS: tuple[tuple[tuple[str, str, float | None], ...], ...] = (
+    (("mnist", "tdgjs", 1.0), ("mnist", "kl", 1.0), ("mnist", "kl", 0.5), ("mnist", "kl", 0.35),
+     ("mnist", "kl", 0.2)),
+    (("mnist", "tgjs", 1.0), ("mnist", "kl", 0.75), ("mnist", "kl", 0.1)),
+    (("mnist", "beta", None), ("mnist", "mmd", None), ("mnist", "gjs", None), ("mnist", "dgjs", None)),
+    (("fashion", "kl", 1.0), ("fashion", "tgjs", 1.0), ("fashion", "tdgjs", 1.0)),
+)  # fmt: skip
+TRAINABLE_SKEWS = ("tgjs", "tdgjs")
+
+
+def training_length_configs(
+    preset: str,
+    datasets: tuple[str, ...] | None = None,
+    regularisers: tuple[str, ...] | None = None,
+    seeds: tuple[int, ...] | None = None,
+) -> list[TrainConfig]:
+    """The training-length experiment: :data:`TRAINING_LENGTH_PARTS` for the preset's ``long_epochs``
+    (the paper's 100), each part seed-major, then part 5, Figures 1 and 4 at full length: both
+    trainable skews from every initial alpha of the preset's Figure 1 sweep, seed 0, MNIST. Every run
+    records its metrics on the way (:data:`.trainer.RECORD_EPOCHS`)."""
+    scale = SCALES[check_preset(preset)]
+    seeds = scale.seeds if seeds is None else seeds
+
+    def wanted(dataset: str, regulariser: str) -> bool:
+        return (datasets is None or dataset in datasets) and (
+            regularisers is None or regulariser in regularisers
+        )
+
+    long = scale.long_epochs
+    runs = [
+        _run(scale, d, epochs=long, regulariser=r, weight=w, seed=s)
+        for part in TRAINING_LENGTH_PARTS
+        for s in seeds
+        for d, r, w in part
+        if wanted(d, r)
+    ]
+    runs += [
+        _run(scale, "mnist", epochs=long, regulariser=r, alpha0=a, seed=0)
+        for r in TRAINABLE_SKEWS
+        for a in scale.figure1_alpha0
+        if wanted("mnist", r) and 0 in seeds
+    ]
+    return list(dict.fromkeys(runs))
+
+
+def keeps_weights(config: TrainConfig) -> bool:
+    """Whether the training-length grid keeps a run's final weights (float16, for samples): seed 0 of
+    each of Table 1's MNIST models, at its default weight and initial skew."""
+    reg = get_regulariser(config.regulariser)
+    return (
+        config.dataset == "mnist"
+        and config.seed == 0
+        and config.regulariser in TABLE1_REGULARISERS
+        and config.weight == reg.default_weight
+        and config.alpha0 in (None, reg.default_alpha)
+    )
+
+
 # Each experiment's catalogue, by the name of its results table: (preset, datasets, regularisers, seeds)
 EXPERIMENTS = {
     "benchmarks": benchmark_configs,
     "denoising": denoising_configs,
     "rate_distortion": rate_distortion_configs,
+    "training_length": training_length_configs,
 }
+# The experiments whose grid keeps some runs' final weights, and which runs
+KEEP_WEIGHTS = {"training_length": keeps_weights}

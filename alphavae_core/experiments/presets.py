@@ -48,6 +48,7 @@ class Scale:
     # interpolates the VAE's curve between close points (a chord across a wide gap favours the model)
     reference_weights: tuple[float, ...] = ()
     subsets: dict[str, int] = field(default_factory=dict)  # per-dataset overrides of ``subset``
+    long_epochs: int = 100  # the training-length experiment's runs: the paper's 100 epochs
     test_subsets: dict[str, int] = field(default_factory=dict)  # and of ``test_subset``
 
     def subset_for(self, dataset: str) -> int | None:
@@ -68,6 +69,7 @@ SCALES: dict[str, Scale] = {
         figure1_alpha0=(0.0, 1.0),
         noise_levels=(0.5, 2.0),
         weights=(0.1, 1.0),
+        long_epochs=3,
         extra={"landscape_images": 128},
     ),
     "cpu": Scale(

@@ -114,6 +114,7 @@ def collect_metrics(trainer: Trainer) -> list[dict[str, Any]]:
                 "alpha_steps": hist.alpha_steps if skewed else [],
                 "train_loss": hist.train_loss,
                 "landscape": hist.landscape,
+                "records": hist.records,
                 "epochs_trained": trainer.epoch,
                 "train_seconds": trainer.train_seconds,
                 "images_per_second": aggregate_speed,
