@@ -2,10 +2,13 @@
 # The GPU checks, unattended, in under 10 minutes: `bash scripts/gpu_check.sh` on a machine with a GPU.
 #
 #   1. the tests marked `cuda` (tests/test_gpu_path.py and any other)             at most 150 s
-#   2. `alphavae bench --device cuda`: ms per step and images/s of one run, of     at most 150 s
+#   2. the training-length experiment (`alphavae grid --experiment training_length at most 270 s
+#      --preset cpu`: 100 epochs, 3 seeds, metrics recorded at epochs 1-100),
+#      16 runs trained together; rows in results/gpu/training_length.csv
+#   3. `alphavae bench --device cuda`: ms per step and images/s of one run, of     at most 150 s
 #      seven runs trained together, and of the straightforward loop, and one
 #      MNIST epoch as a whole process, fast trainer against the plain loop
-#   3. the paper-scale MNIST column of Table 1 (7 regularisers x 5 seeds x 100     what is left
+#   4. the paper-scale MNIST column of Table 1 (7 regularisers x 5 seeds x 100     what is left
 #      epochs, `alphavae grid --preset paper --datasets mnist --no-figure1`), as
 #      much as the time left allows, the alpha-VAE rows first. Finished runs are
 #      rows of results/gpu/benchmarks.csv, which a rerun skips; an unfinished
@@ -109,11 +112,16 @@ write_json(target, {**provenance("cuda"), **counts, "tests": tests})
 print(counts)
 EOF
 
-# ---------------------------------------------------------------------------- 2. speed
+# ---------------------------------------------------------------------------- 2. training length
+LENGTH=(grid --experiment training_length --preset cpu --device cuda --out "$OUT")
+step training_length "$(budget 270 220)" "$PYTHON" -m alphavae_core "${LENGTH[@]}" --group-size 16 --quiet
+"$PYTHON" -m alphavae_core "${LENGTH[@]}" --list >"$TMP/length_pending.txt" 2>/dev/null
+
+# ---------------------------------------------------------------------------- 3. speed
 step bench "$(budget 150 200)" "$PYTHON" -m alphavae_core bench --device cuda --what step,grid,epoch \
     --repeats 1 --blocks 8 --out "$OUT/speed.csv"
 
-# ---------------------------------------------------------------------------- 3. Table 1, MNIST, paper scale
+# ---------------------------------------------------------------------------- 4. Table 1, MNIST, paper scale
 GRID=(grid --preset paper --datasets mnist --no-figure1 --regularisers tdgjs,tgjs,dgjs,gjs,kl,beta,mmd
       --device cuda --out "$OUT")
 step grid "$(budget 100000 25)" "$PYTHON" -m alphavae_core "${GRID[@]}" --group-size "$GROUP" --quiet
@@ -127,15 +135,20 @@ from alphavae_core.experiments.results import provenance, read_table, write_json
 out, tmp, group = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 table = read_table(out / "benchmarks.csv")
 pending = [line for line in (tmp / "pending.txt").read_text().splitlines() if line.strip()]
+length = read_table(out / "training_length.csv")
+length_pending = [line for line in (tmp / "length_pending.txt").read_text().splitlines() if line.strip()]
 steps = [json.loads(line) for line in (tmp / "steps.jsonl").read_text().splitlines()]
 write_json(out / "summary.json", {
     **provenance("cuda"),
     "steps": steps,
     "table1_mnist_runs_done": len(table),
     "table1_mnist_runs_pending": len(pending),
+    "training_length_runs_done": len(length),
+    "training_length_runs_pending": len(length_pending),
     "grid_group_size": group,
     "unfinished_checkpoints": sorted(p.parent.name for p in (out / "checkpoints").glob("*/checkpoint.pt")),
 })
+print(f"training length: {len(length)} runs done, {len(length_pending)} to go")
 print(f"Table 1, MNIST, paper scale: {len(table)} runs done, {len(pending)} to go (rerun this script to continue)")
 EOF
 log "done; commit $OUT (its checkpoints/ folder is git-ignored)"
