@@ -145,9 +145,11 @@ def test_assignments_build_and_grade_offline_without_docker(tmp_path: Path) -> N
     text = json.dumps(student)
     for ex in (e for e in exercises.EXERCISES if e.chapter == "01_divergences"):
         assert all(line not in text for line in ex.solution_lines()), "no solution in the student's notebook"
-    assert "check(" not in text and "hidden: true" not in text, "no hidden test in the student's notebook"
+    assert "exercises import check" not in text and '"hidden": true' not in text, (
+        "no hidden test in the student's notebook"
+    )
     instructor = json.dumps(nbformat.read(folder / "autograder" / "01_divergences.ipynb", 4))
-    assert "hidden: true" in instructor and "bhattacharyya = (mu**2" in instructor
+    assert '"hidden": true' in instructor and "bhattacharyya = (mu**2" in instructor
 
     subs = tmp_path / "submissions"
     subs.mkdir()
