@@ -24,7 +24,7 @@ SOLUTIONS ?= show
 # Warnings are errors; --keep-going reports all of them before failing.
 JB_BUILD := $(BIN)/jupyter-book build --path-output . --warningiserror --keep-going
 
-.PHONY: help venv data book html test notebooks lint clean
+.PHONY: help venv data book html test notebooks lint clean assignments
 
 help:
 	@echo "make book [PRESET=smoke|cpu|paper]  execute every chapter with papermill and build _build/html"
@@ -32,13 +32,14 @@ help:
 	@echo "make html                            build _build/html from the committed notebooks, without executing them"
 	@echo "make test                            make html, then pytest over tests/ (the browser test included) and strict pytest --nbval over book/"
 	@echo "make notebooks                       re-execute the chapters in place at the default preset (refresh outputs)"
+	@echo "make assignments                     build the graded assignments (otter-grader) into assignments/"
 	@echo "make lint                            ruff check and ruff format --check"
 
 $(STAMP): pyproject.toml
 	@echo "== creating $(VENV) and installing the project"
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q $(TORCH) 2>&1 | $(PIPFILTER)
-	$(BIN)/python -m pip install -q -e '.[book,dev]' 2>&1 | $(PIPFILTER)
+	$(BIN)/python -m pip install -q -e '.[book,dev,course]' 2>&1 | $(PIPFILTER)
 	$(BIN)/python -c "import torch, torchvision, papermill, nbval, jupyter_book, alphavae_core"
 	touch $@
 
@@ -70,6 +71,10 @@ test: $(STAMP) data html
 
 notebooks: $(STAMP) data
 	$(BIN)/python scripts/execute_book.py --in-place
+
+# One student notebook and one autograder per chapter with graded exercises (see book/course.md).
+assignments: $(STAMP)
+	$(BIN)/alphavae assignments build --out assignments
 
 lint: $(STAMP)
 	$(BIN)/ruff check alphavae_core tests scripts

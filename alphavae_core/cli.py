@@ -25,6 +25,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "mixtures": ("alphavae_core.chapters.synthetic_mixtures.fit", "fit Gaussians to mixtures (Figure 2)"),
     "bench": ("alphavae_core.experiments.bench", "speed benchmarks, side by side in one run"),
+    "assignments": (
+        "alphavae_core.course.assignments",
+        "build the graded assignments (otter-grader); grade a folder of submissions",
+    ),
 }
 PROG = "alphavae"
 

@@ -4,6 +4,10 @@
   there (``_config.yml``, ``_toc.yml``, markdown pages), ready for ``jupyter-book build DIR``.
 * ``--in-place``: re-execute the committed chapters at their default preset, refreshing the
   outputs that strict ``pytest --nbval`` compares against.
+
+Every execution is recorded (seconds, date, torch version, CPU) in ``book/execution_records.json``,
+which the book's status and course pages render: in place in the repository's copy; in a staged
+book in the staged copy, and also in the repository's with ``--record``.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ import papermill
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from alphavae_core.course import records  # noqa: E402
 from alphavae_core.experiments.presets import PRESET_NAMES  # noqa: E402
 
 BOOK = REPO / "book"
@@ -75,6 +80,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, help="staging folder for the executed book")
     parser.add_argument("--in-place", action="store_true", help="refresh the committed outputs")
     parser.add_argument("--only", nargs="*", default=None, help="notebook names to execute (default: all)")
+    parser.add_argument(
+        "--record", action="store_true", help="with --out: also record the timings in the repository's book/"
+    )
     args = parser.parse_args()
     if not args.in_place and args.out is None:
         parser.error("give --out DIR, or --in-place")
@@ -82,7 +90,9 @@ def main() -> None:
     selected = [nb for nb in chapters() if not args.only or nb.name in args.only or nb.stem in args.only]
     if args.in_place:
         for nb in selected:
-            print(f"== {nb.name} (default preset, in place): {execute(nb, nb, None):.0f} s", flush=True)
+            seconds = execute(nb, nb, None)
+            records.record(BOOK / records.FILE_NAME, nb.stem, "cpu", seconds)
+            print(f"== {nb.name} (default preset, in place): {seconds:.0f} s", flush=True)
         return
 
     out = args.out.resolve()
@@ -99,6 +109,9 @@ def main() -> None:
         if nb in selected:
             seconds = execute(nb, out / "book" / nb.name, args.preset)
             show_injected_parameters_only(out / "book" / nb.name)
+            records.record(out / "book" / records.FILE_NAME, nb.stem, args.preset, seconds)
+            if args.record:
+                records.record(BOOK / records.FILE_NAME, nb.stem, args.preset, seconds)
             print(f"== {nb.name} (preset {args.preset}): {seconds:.0f} s", flush=True)
         else:
             shutil.copy(nb, out / "book" / nb.name)

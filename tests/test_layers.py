@@ -12,7 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "alphavae_core"
 CORE = {"divergences", "model", "losses", "trainer", "adam", "config"}
 UTILITIES = {"errors", "paths", "progress", "plotting"}
 # Bottom to top. A module may import modules of its own layer and of the layers listed before it.
-LAYERS = ("utilities", "data", "core", "experiments", "chapters", "cli")
+LAYERS = ("utilities", "data", "core", "experiments", "chapters", "course", "cli")
 
 
 def module_name(path: Path) -> str:
@@ -28,7 +28,7 @@ def layer(module: str) -> str:
     if not parts:
         return "utilities"  # the package's own __init__: a docstring and a version
     head = parts[0]
-    if head in ("data", "experiments", "chapters"):
+    if head in ("data", "experiments", "chapters", "course"):
         return head
     if head in ("cli", "__main__"):
         return "cli"
