@@ -166,6 +166,51 @@ def rate_distortion_questions(rows: pd.DataFrame) -> list[Question]:
     ]
 
 
+def training_length_questions(recs: pd.DataFrame, epochs: int) -> list[Question]:
+    """Chapter 7: what a record is, and the VAE's test MSE over training (records of the MNIST runs)."""
+    from alphavae_core.chapters import training_length as tl
+
+    out: list[Question] = [
+        Choice(
+            "A run's record after epoch 5 is…",
+            (
+                "exactly what the same run, stopped after 5 epochs, reports (same machine and threads)",
+                "an estimate of it, from a subset of the test images",
+                "the metrics of a separate, shorter run",
+            ),
+            0,
+        ),
+        Choice(
+            "Why can a learnt skew that starts at 0.5 not travel far in 5 epochs?",
+            (
+                "Adam moves it by at most about 3.16 learning rates a step",
+                "the clamp to [0, 1] stops it",
+                "the regulariser's gradient in α is zero",
+            ),
+            0,
+        ),
+    ]
+    vae = tl.table1_runs(recs[(recs["dataset"] == "mnist") & (recs["regulariser"] == "kl")])
+    by_epoch = vae.groupby("epoch")["test_mse"].mean()
+    first = min(tl.EARLY, epochs)
+    if {first, epochs} <= set(by_epoch.index) and first < epochs:
+        early, late = float(by_epoch.loc[first]), float(by_epoch.loc[epochs])
+        out += [
+            Number(
+                f"The VAE's (λ = 1) test MSE on MNIST after {epochs} epochs (mean over seeds)?",
+                late,
+                0.1,
+                digits=2,
+            ),
+            Choice(
+                f"From {first} to {epochs} epochs, the VAE's test MSE…",
+                ("falls by more than a third", "falls by less than a third", "rises"),
+                0 if late < early * 2 / 3 else 1 if late < early else 2,
+            ),
+        ]
+    return out
+
+
 BUILDERS: dict[str, Callable[..., list[Question]]] = {
     "00_primer": primer_questions,
     "01_divergences": divergences_questions,
@@ -174,6 +219,7 @@ BUILDERS: dict[str, Callable[..., list[Question]]] = {
     "04_benchmarks": benchmarks_questions,
     "05_denoising": denoising_questions,
     "06_rate_distortion": rate_distortion_questions,
+    "07_training_length": training_length_questions,
 }
 
 
@@ -219,4 +265,9 @@ def reference_inputs(chapter: str, preset: str = "cpu") -> dict:
         from alphavae_core.chapters import rate_distortion as rd
 
         return {"rows": rd.load_results(rd.chapter_settings(preset))}
+    if chapter == "07_training_length":
+        from alphavae_core.chapters import training_length as tl
+
+        settings = tl.chapter_settings(preset)
+        return {"recs": tl.records(*tl.load_results(settings)), "epochs": settings.epochs}
     raise UserError(f"no self-checks for chapter {chapter!r}; known: {', '.join(BUILDERS)}")
