@@ -14,8 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
+from scipy import stats
 
 from alphavae_core.chapters import benchmarks as b
+from alphavae_core.chapters.seeds import from_summaries, paired
 from alphavae_core.chapters.skew_optimisation import alpha_star_eq16 as eq16_from_moments
 from alphavae_core.divergences import gjs_normal, kl_normal
 from alphavae_core.experiments.catalogue import benchmark_configs
@@ -169,24 +171,60 @@ def test_table1_mean_std_against_numpy(cpu_results) -> None:
 def test_table3_and_claims(cpu_results) -> None:
     settings, rows, _ = cpu_results
     t3 = b.table3(rows, settings)
-    assert t3.loc["α-VAE (t-JS^Gα)", ("MNIST", "ours")] == "0.120 ± 0.020 (n=3)"
+    assert t3.loc["α-VAE (t-JS^Gα)", ("MNIST", "ours")] == "0.120 ± 0.020"  # all the preset's seeds: no mark
+    assert b.table3(rows[rows["seed"] != 2], settings).loc["α-VAE (t-JS^Gα)", ("MNIST", "ours")].endswith(
+        "(n=2)"
+    ) == (len(SCALES["cpu"].seeds) > 2)
     assert t3.loc["α*-VAE (t-JS*^Gα)", ("MNIST", "paper")] == "0.360 ± 0.000"
     assert t3.loc["α*-VAE (t-JS*^Gα)", ("Fashion-MNIST", "ours")] == "missing"
     claims = b.claims(rows).set_index("claim")
     assert claims.loc["lowest test MSE", "ours"] == "α*-VAE (t-JS*^Gα)"
-    assert claims.loc["α*-VAE (t-JS*^Gα) beats VAE (KL)", "ours"].startswith("yes, by 4.75 > spread 0.50")
-    assert claims.loc["α*-VAE beats fixed α = 0.5", "ours"].startswith("yes, by 2.00 > spread 0.50")
+    # synthetic rows: seed s is the regulariser's base + 0.5 s, so the paired differences are constant
+    # (zero-width interval), over the 2 seeds the VAE has; the difference of the means would be -4.75
+    assert claims.loc["α*-VAE (t-JS*^Gα) beats VAE (KL)", "ours"].startswith(
+        "yes: -5.00 ± 0.00 (95% interval"
+    )
+    assert claims.loc["α*-VAE beats fixed α = 0.5", "ours"].startswith("yes: -2.00 ± 0.00")
     assert claims.loc["learnt α of α-VAE (t-JS^Gα) agrees across seeds", "ours"] == "no: std 0.020"
     text = b.verdict_text(rows, settings)
-    assert "**MNIST**" in text and "4 hold by more than the seed spread" in text
+    assert "**MNIST**" in text and "4 hold with the 95% interval below zero" in text
 
 
-def test_beats_verdicts() -> None:
-    assert b.beats((8.0, 0.1), (10.0, 0.2)) == "yes, by 2.00 > spread 0.20"
-    assert b.beats((9.9, 0.1), (10.0, 0.2)) == "within spread: by 0.10 ≤ 0.20"
-    assert b.beats((11.0, 0.1), (10.0, 0.2)) == "no: higher by 1.00"
-    assert b.beats((8.0, math.nan), (10.0, 0.2)) == "yes, by 2.00 (spread unknown)"
-    assert b.beats((math.nan, math.nan), (10.0, 0.2)) == "no results"
+def test_beats_verdicts_follow_the_one_rule() -> None:
+    assert b.beats(paired([-2.0, -2.2, -1.8])) == "yes: -2.00 ± 0.50 (95% interval, 3 seeds)"
+    assert b.beats(paired([-0.1, 0.3, -0.5])).startswith("not resolved: -0.10 ± ")
+    assert b.beats(paired([1.0, 1.2, 0.8])).startswith("no: +1.00")
+    assert b.beats(paired([-2.0])) == "lower on the means, spread unknown: -2.00"
+    assert b.beats(paired([])) == "no results"
+    # the paper's rows: Welch's interval from (mean, std, 5 seeds), against scipy's own
+    welch = from_summaries((8.82, 0.04, 5), (10.67, 0.27, 5))
+    ref = stats.ttest_ind_from_stats(8.82, 0.04, 5, 10.67, 0.27, 5, equal_var=False)
+    va, vb = 0.04**2 / 5, 0.27**2 / 5
+    se, df = math.sqrt(va + vb), (va + vb) ** 2 / (va**2 / 4 + vb**2 / 4)  # Welch-Satterthwaite
+    assert 2 * stats.t.sf(abs(ref.statistic), df) == pytest.approx(ref.pvalue, rel=1e-9)  # scipy's df
+    assert welch.half_width == pytest.approx(stats.t.ppf(0.975, df) * se, rel=1e-9)
+    assert welch.resolved == (ref.pvalue < 0.05)
+    assert b.beats(welch).startswith("yes: -1.85 ± ")
+
+
+def test_verdict_counts_the_sweep_claims(cpu_results) -> None:
+    settings, rows, histories = cpu_results
+    table = b.claims(rows)
+    count = b.claims_count(table, "MNIST")
+    assert sum(len(v) for v in count.values()) == 6  # 4 pairwise, Figures 1 and 4
+    fig1 = "t-skew beats KL from every initial α (paper's Figures 1 and 6)"
+    fig4 = "learnt α ends at one value from every initial α (paper's Figure 4)"
+    # the synthetic sweep ends at one alpha per model and beats the VAE from every start
+    assert fig1 in count["held"] and fig4 in count["held"] and not count["failed"]
+    worse = rows.copy()
+    sweep = (worse["regulariser"] == "tgjs") & (worse["alpha0"] == 1.0) & (worse["dataset"] == "mnist")
+    worse.loc[sweep, ["test_mse", "alpha_final"]] = [30.0, 0.7]
+    count = b.claims_count(b.claims(worse), "MNIST")
+    assert fig1 in count["failed"] and fig4 in count["failed"] and len(count["held"]) == 4
+    lost = b.sweep_losses(worse, "mnist")
+    assert lost[["α₀", "test MSE", "final α"]].values.tolist() == [[1.0, 30.0, 0.7]]
+    text = b.verdict_text(worse, settings)
+    assert "4 hold and 2 fail" in text and "from α₀ = 1: 30.00 (final α 0.700)" in text
 
 
 def test_endpoint_check_pairs_equal_objectives(cpu_results) -> None:
@@ -246,6 +284,7 @@ def test_paired_wins_alpha_track_and_settings_tables(cpu_results) -> None:
     settings, rows, histories = cpu_results
     claims = b.claims(rows).set_index("claim")
     assert claims.loc["α*-VAE (t-JS*^Gα) beats VAE (KL)", "ours"].endswith("lower on 2 of 2 seeds")
+    assert "(95% interval, 2 seeds)" in claims.loc["α*-VAE (t-JS*^Gα) beats VAE (KL)", "ours"]
     track = b.alpha_vs_eq16(rows, histories, "mnist")
     assert list(track.index) == [1, 2, 3]
     assert track["learnt α"].tolist() == pytest.approx(np.linspace(0.5, 0.3, 4)[1:], abs=1e-3)

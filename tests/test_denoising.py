@@ -52,7 +52,9 @@ def test_verdict_counts_resolved_unresolved_and_not_lowest_complete_levels() -> 
     assert denoising.verdict(rows) == (
         "Of the 3 noise levels with all five regularisers, trainable skew has the lowest mean test MSE "
         "with a resolved paired difference at 1 (σ = 3), the lowest but not resolved at none, and not "
-        "the lowest at 2 (σ = 0, where KL(q‖p) is lowest; σ = 1, where KL(q‖p) is lowest)."
+        "the lowest at 2 (σ = 0, where KL(q‖p) is lowest; σ = 1, where KL(q‖p) is lowest). Each win with "
+        "the two models' mean rates: σ = 3: t-JS\\*^Gα − KL(q‖p) -25.00 ± 0.00 (95% interval, 3 seeds), at "
+        "5.0 nats against 5.0."
     )
     # at sigma 1, t-JS*^Gα beats KL(q‖p) on average, seed by seed by -1.0, +0.5, -0.2: not resolved
     offsets = np.array([-1.0, 0.5, -0.2])
@@ -187,3 +189,52 @@ def test_noisy_inputs_are_the_trainers_fixed_test_noise(data_root) -> None:
     inputs, _ = trainer.reconstructions(0, 4)
     assert np.allclose(noisy.numpy(), inputs.numpy())
     assert clean.shape == noisy.shape == (4, 1, 32, 32)
+
+
+def test_a_level_where_every_model_is_worse_than_the_mean_image_is_not_counted() -> None:
+    rows = _noise_rows()  # at sigma 3 the best model scores 10.0-10.2, every other one 35 or more
+    # a baseline of 30: at sigma 1 (the best mean is 25.1) some model still beats it; at sigma 3 too
+    assert "resolved paired difference at 1 (σ = 3)" in denoising.verdict(rows, baseline=30.0)
+    rows.loc[_cells(rows, 3.0, "tdgjs"), "test_mse"] += 30.0  # now every model at sigma 3 is above 30
+    text = denoising.verdict(rows, baseline=30.0)
+    assert "Of the 3 noise levels with all five regularisers, 2 have a model better than the mean" in text
+    assert (
+        "Not counted: σ = 3, where every model's test MSE is at or above the mean training image's (30.0)"
+        in text
+    )
+    # the rank of the reverse KL is read at sigma 1, not at sigma 3
+    assert "KL(q‖p) ranks 1 of 5 at σ = 0 and 1 of 5 at σ = 1" in denoising.sanity_text(rows, baseline=30.0)
+    claims = denoising.claims_table(rows, baseline=30.0)
+    assert claims.iloc[0]["this book"].startswith("no: ")
+    assert set(claims["this book"].str.split(":").str[0]) <= {"yes", "no"}
+    table = denoising.claims_markdown(rows, baseline=30.0).splitlines()
+    assert len(table) == 2 + len(claims) and table[2].startswith("| trainable skew gives the lowest")
+
+
+def test_every_win_carries_its_rates_and_the_forward_kl_trend_ends_before_collapse() -> None:
+    rows = _noise_rows()
+    rows.loc[rows["regulariser"] == "tdgjs", "rate"] = 7.5
+    text = denoising.verdict(rows)
+    assert (
+        "σ = 3: t-JS\\*^Gα − KL(q‖p) -25.00 ± 0.00 (95% interval, 3 seeds), at 7.5 nats against 5.0" in text
+    )
+    assert denoising.ranking(rows).loc[3.0, "their rates (nats)"] == "7.5 vs 5.0"
+    fwd = _noise_rows("fwdkl")
+    fwd.loc[_cells(fwd, 3.0, "kl"), "rate"] = 0.02  # collapsed at sigma 3: the trend ends at sigma 1
+    assert (
+        "From σ = 0 to σ = 1 (the highest level where neither has collapsed"
+        in denoising.forward_reverse_text(fwd)
+    )
+
+
+def test_rate_answer_compares_each_alpha_vae_with_the_vae() -> None:
+    rows = _noise_rows()
+    rows.loc[rows["regulariser"] == "tgjs", "rate"] = 6.0
+    rows.loc[(rows["regulariser"] == "tgjs") & (rows["noise"] == 3.0), "rate"] = 2.0
+    answer = denoising.rate_answer(rows)
+    assert answer.loc[3.0, "t-JS^Gα > KL(q‖p)"] == False  # noqa: E712 - a numpy bool
+    assert answer.loc[1.0, "t-JS^Gα > KL(q‖p)"] == True  # noqa: E712
+    assert answer["t-JS*^Gα > KL(q‖p)"].sum() == 0 and answer.loc[0.0, "KL(q‖p)"] == 5.0
+    text = denoising.rate_answer_text(rows)
+    assert text.startswith("t-JS^Gα spends more nats than KL(q‖p) at σ = 0, 1;")
+    assert "t-JS*^Gα spends more nats than KL(q‖p) at none" in text

@@ -76,21 +76,23 @@ def test_matched_rate_with_one_seed_gives_the_difference_without_a_verdict() -> 
     assert "lower than" not in text
 
 
-def test_gain_split_adds_up_to_the_gain_and_puts_the_offset_beyond_rate() -> None:
+def test_gain_split_adds_up_to_the_gain_and_keeps_the_books_sign_at_equal_rate() -> None:
     split = rd.gain_split(_rd_rows(), "tdgjs", 1.0)
     # KL at lambda = 1: rate 10, 40 - 8 log 10; tdgjs: rate 15, 40 - 8 log 15 - offset
     by_rate = 8 * math.log(1.5)
     assert split["by_rate"][0] == pytest.approx(by_rate) and split["by_rate"][1] == pytest.approx(0, abs=1e-9)
-    assert split["beyond_rate"][:2] == pytest.approx((1.0, 0.2))
+    # model minus the VAE's best at its rate, as in matched_rate: the same number, the same sign
+    assert split["equal_rate"][:2] == pytest.approx((-1.0, 0.2))
+    assert split["paired"].text() == rd.matched_rate(_rd_rows()).loc[1.0, "difference"]
+    assert split["total"][0] == pytest.approx(split["by_rate"][0] - split["equal_rate"][0])
     assert split["total"][0] == pytest.approx(by_rate + 1.0) and split["total"][2] == 3
     text = rd.gain_split_text(_rd_rows(), "tdgjs", 1.0)
-    assert (
-        f"than the λ = 1 one by {by_rate:.2f} ± 0.00. The difference of the two gains, +1.00 ± 0.50" in text
+    assert f"than the λ = 1 one by {by_rate:.2f} ± 0.00. What is left is the difference at equal rate" in text
+    assert text.endswith(
+        "-1.00 ± 0.50 (95% interval, 3 seeds), lower: at equal rate the skew reconstructs better."
     )
-    assert text.endswith("(more than zero: at equal rate the skew reconstructs better).")
-    assert text.endswith("(no verdict).") is False
     one = rd.gain_split_text(_rd_rows()[lambda r: r["seed"] == 0], "tdgjs", 1.0)
-    assert "(one seed)" in one and one.endswith("(no verdict).")
+    assert "(one seed)" in one and one.endswith(", no verdict.")
     assert rd.gain_split_text(_rd_rows(), "tdgjs", 2.0).startswith("No seed has both")
 
 
@@ -119,14 +121,17 @@ def test_curve_table_and_figure_from_rows() -> None:
 def test_answer_names_the_lambdas_and_the_largest_gain_the_intervals_allow() -> None:
     better = rd.answer_text(_rd_rows())
     assert better.startswith("At λ = 0.5, 1, t-JS*^Gα reconstructs better than the best KL(q‖p) model")
+    assert "(95% interval below zero)" in better
     rows = _rd_rows()
     rows.loc[rows["regulariser"] == "tdgjs", "test_mse"] += 1.0  # per-seed differences 0, -0.2, +0.2
     unresolved = rd.answer_text(rows)
-    assert unresolved.startswith("At no λ with two or more seeds (λ = 0.5, 1) is t-JS*^Gα's distortion lower")
+    assert unresolved.startswith(
+        "At no λ with two or more seeds (λ = 0.5, 1) is t-JS*^Gα's distortion resolved lower"
+    )
     bound = f"{T3 * 0.2 / math.sqrt(3):.2f}"
     assert f"allow a gain at equal rate of at most {bound} (λ = 0.5), {bound} (λ = 1) per image" in unresolved
     rows.loc[rows["regulariser"] == "tdgjs", "test_mse"] += 1.0
-    assert "At λ = 0.5, 1 its distortion is higher." in rd.answer_text(rows)
+    assert "At λ = 0.5, 1 it is resolved higher." in rd.answer_text(rows)
     assert rd.answer_text(_rd_rows()[lambda r: r["seed"] == 0]).endswith("no answer.")
 
 
@@ -160,3 +165,34 @@ def test_no_rows_yet_draws_an_empty_figure_and_says_so() -> None:
     plt.close(fig)
     assert rd.matched_rate(none).empty
     assert rd.answer_text(none).endswith("no answer.")
+
+
+def test_both_readings_where_the_reference_curve_rises_again() -> None:
+    rising = [("kl", 0.01, s, 80.0, 30.0) for s in range(3)] + [
+        ("tdgjs", 0.1, s, 60.0, 12.0 + 0.1 * s) for s in range(3)
+    ]
+    rows = _rd_rows(rising)
+    # plain interpolation in log rate between (40, line(40)) and (80, 30), at 60 nats
+    t = (math.log(60) - math.log(40)) / (math.log(80) - math.log(40))
+    plain = (1 - t) * _line(40.0) + t * 30.0
+    diffs = [12.0 + 0.1 * s - plain for s in range(3)]
+    expected = (
+        f"{np.mean(diffs):+.2f} ± {T3 * np.std(diffs, ddof=1) / math.sqrt(3):.2f} (95% interval, 3 seeds)"
+    )
+    assert rd.matched_rate(rows).loc[0.1, "plain interpolation"].startswith(expected)
+    assert rd.matched_rate(rows).loc[1.0, "plain interpolation"] == "same"
+    text = rd.readings_text(rows)
+    assert f"with plain interpolation {expected}, lower" in text and "at λ = 0.1 (60.0 nats)" in text
+
+
+def test_dropping_reference_points_and_a_rerun_say_what_changes() -> None:
+    rows = _rd_rows()
+    # without KL at lambda = 0.5 the model's lambda = 1 point (15 nats) is read between 10 and 40 nats:
+    # the chord lies above the convex line, so the difference grows but stays "lower"
+    assert rd.without_reference_points(rows, (0.5,)).endswith("no verdict of t-JS*^Gα changes.")
+    rerun = rows[rows["weight"] == 1.0][["regulariser", "seed", "test_mse", "rate"]].copy()
+    rerun.loc[rerun["regulariser"] == "tdgjs", "test_mse"] += 0.9  # the rerun loses most of the gain
+    text = rd.rerun_text(rows, rerun)
+    assert "differs from them by up to 0.90 per image" in text
+    assert "-0.10 ± 0.50 (95% interval, 3 seeds), not resolved with 3 seeds, instead of -1.00" in text
+    assert text.endswith("the sign survives the rerun, and the size exceeds the rerun spread.")

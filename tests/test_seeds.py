@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from alphavae_core.chapters.seeds import paired
+from alphavae_core.chapters.seeds import from_summaries, paired
 
 
 def test_interval_is_the_t_table_times_the_standard_error() -> None:
@@ -23,3 +23,16 @@ def test_unresolved_one_seed_and_no_seed_say_so() -> None:
     one = paired([1.5, math.nan])
     assert (one.n, one.text(), one.word()) == (1, "+1.50 (one seed)", "not judged (one seed)")
     assert (paired([]).text(), paired([]).word()) == ("-", "not measured")
+
+
+def test_largest_gain_and_summaries_without_a_spread() -> None:
+    p = paired([-1.0, -1.2, -0.8])
+    assert p.largest_gain() == pytest.approx(1.0 + p.half_width)  # reference minus model, upper end
+    assert paired([1.0, 1.2, 0.8]).largest_gain() == 0.0  # the interval allows no gain
+    unknown = from_summaries((8.0, math.nan, 5), (10.0, 0.2, 5))
+    assert (unknown.mean, unknown.n, unknown.resolved) == (-2.0, 1, False)
+    assert (
+        from_summaries((8.0, 0.1, 5), (10.0, 0.1, 5))
+        .text()
+        .endswith("(95% interval, 5 seeds each, unpaired)")
+    )

@@ -88,6 +88,19 @@ def load_results(settings: RateDistortionSettings) -> pd.DataFrame:
     return found[columns].sort_values(["regulariser", "weight", "seed"]).reset_index(drop=True)
 
 
+def chapter4_runs(settings: RateDistortionSettings) -> pd.DataFrame:
+    """Chapter 4's Table 1 runs of the same dataset (lambda = 1, the same configurations and seeds as
+    this grid's lambda = 1 runs, trained separately): the rerun that :func:`rerun_text` compares."""
+    from alphavae_core.chapters.benchmarks import chapter_settings as bench_settings
+    from alphavae_core.chapters.benchmarks import load_results as bench_results
+    from alphavae_core.chapters.benchmarks import table1_rows
+
+    bench = bench_settings(settings.preset, folder=settings.folder)
+    rows, _ = bench_results(bench)
+    t1 = table1_rows(rows)
+    return t1[t1["dataset"] == settings.dataset][["regulariser", "seed", "test_mse", "rate"]]
+
+
 def missing_text(settings: RateDistortionSettings, rows: pd.DataFrame) -> str:
     """Which expected runs have no row yet, and the command that computes them."""
     have = set(rows[KEY])
@@ -194,9 +207,17 @@ def best_at_rate(rate: float, curve: pd.DataFrame) -> float:
     return float(np.nanmin([reached, between]))
 
 
+def plain_at_rate(rate: float, curve: pd.DataFrame) -> float:
+    """The reference curve's test MSE at ``rate`` by plain interpolation, linear in log rate between
+    its measured points, without :func:`best_at_rate`'s lowest-distortion rule; NaN outside its range."""
+    curve = curve.sort_values("rate")
+    return np.nan if curve.empty else _interp_log_rate(rate, curve, "test_mse")
+
+
 def per_seed(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> pd.DataFrame:
     """One row per (lambda, seed) of ``model``: its rate and test MSE, the reference's best at that rate
-    (same seed, :func:`best_at_rate`) and the reference's own point at the same lambda."""
+    (same seed, :func:`best_at_rate`), its plain interpolation there (:func:`plain_at_rate`) and the
+    reference's own point at the same lambda."""
     out = []
     for (w, seed), point in rows[rows["regulariser"] == model].groupby(["weight", "seed"]):
         ref = rows[(rows["regulariser"] == reference) & (rows["seed"] == seed)]
@@ -209,17 +230,19 @@ def per_seed(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") ->
                 "rate": p["rate"],
                 "test_mse": p["test_mse"],
                 "reference": best_at_rate(p["rate"], ref) if len(ref) >= 2 else np.nan,
+                "plain": plain_at_rate(p["rate"], ref) if len(ref) >= 2 else np.nan,
                 "same_rate": float(same["rate"].iloc[0]) if len(same) else np.nan,
                 "same_mse": float(same["test_mse"].iloc[0]) if len(same) else np.nan,
             }
         )
-    columns = ["weight", "seed", "rate", "test_mse", "reference", "same_rate", "same_mse"]
+    columns = ["weight", "seed", "rate", "test_mse", "reference", "plain", "same_rate", "same_mse"]
     return pd.DataFrame(out, columns=columns)
 
 
 def _matched(rows: pd.DataFrame, model: str, reference: str) -> list[tuple[float, pd.DataFrame, int, Paired]]:
     """Per lambda of ``model``: the seeds where the reference reaches its rate, how many were left out,
-    and the paired difference (model minus the reference's best at that rate)."""
+    and the paired difference, model minus the reference's best at that rate (the book's sign:
+    negative means the model reconstructs better)."""
     out = []
     for w, part in per_seed(rows, model, reference).groupby("weight"):
         inside = part.dropna(subset=["reference"])
@@ -227,12 +250,19 @@ def _matched(rows: pd.DataFrame, model: str, reference: str) -> list[tuple[float
     return out
 
 
+def _plain(inside: pd.DataFrame) -> Paired:
+    """Model minus the reference read by plain interpolation, paired by seed (NaN readings dropped)."""
+    return paired(inside["test_mse"] - inside["plain"])
+
+
 def matched_rate(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> pd.DataFrame:
     """Per lambda of ``model``: its test MSE minus the reference's best at the same rate, paired by seed.
 
     Only seeds where the reference reaches that rate count, for every column of the row; ``left out``
     counts the others. Negative: the model reconstructs better than any reference point spending no
-    more nats. The difference carries its 95% t-interval over seeds (:mod:`.seeds`)."""
+    more nats. The difference carries its 95% t-interval over seeds (:mod:`.seeds`). Where the
+    lowest-distortion rule of :func:`best_at_rate` changes the reading, ``plain interpolation`` gives
+    the difference read without it ("same" where the two agree, "-" outside the curve's range)."""
     out = [
         {
             "λ": w,
@@ -241,12 +271,20 @@ def matched_rate(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl"
             f"best {TEXT[reference]} at ≤ that rate": round(inside["reference"].mean(), 2),
             "difference": diff.text(),
             "verdict": diff.word(),
+            "plain interpolation": _plain_cell(inside),
             "seeds": diff.n,
             "left out": left_out,
         }
         for w, inside, left_out, diff in _matched(rows, model, reference)
     ]
     return pd.DataFrame(out).set_index("λ") if out else pd.DataFrame()
+
+
+def _plain_cell(inside: pd.DataFrame) -> str:
+    if np.allclose(inside["plain"], inside["reference"], equal_nan=True):
+        return "same"
+    plain = _plain(inside)
+    return "-" if plain.n == 0 else f"{plain.text()}: {plain.word()}"
 
 
 def matched_rate_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> str:
@@ -291,28 +329,31 @@ def equivalent_weight_text(rows: pd.DataFrame, model: str = "tdgjs", weight: flo
 def gain_split(rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, reference: str = "kl") -> dict:
     """``model``'s test-MSE gain over ``reference`` at the same ``weight``, split in two, per seed.
 
-    ``by_rate``: what the reference gains by spending the model's rate (its best at that rate, as in
-    :func:`matched_rate`); ``beyond_rate``: the rest, the matched-rate difference with its sign
-    flipped. Means are (mean, std, seeds) over the seeds that have all three points; ``paired`` is
-    the :class:`.seeds.Paired` of ``beyond_rate``."""
+    ``total``: the reference's test MSE minus the model's at ``weight`` (a gain, positive when the
+    model is lower); ``by_rate``: what the reference gains by spending the model's rate (its best at
+    that rate, as in :func:`matched_rate`); ``equal_rate``: the matched-rate difference, model minus
+    the reference's best at its rate, with the book's sign (negative: the skew does better), so that
+    ``total = by_rate - equal_rate`` seed by seed. Means are (mean, std, seeds) over the seeds that
+    have all three points; ``paired`` is the :class:`.seeds.Paired` of ``equal_rate``."""
     t = per_seed(rows, model, reference)
     t = t[t["weight"] == weight].dropna(subset=["reference", "same_mse"])
     parts = {
         "total": t["same_mse"] - t["test_mse"],
         "by_rate": t["same_mse"] - t["reference"],
-        "beyond_rate": t["reference"] - t["test_mse"],
+        "equal_rate": t["test_mse"] - t["reference"],
         "rate": t["rate"],
         "reference_rate": t["same_rate"],
     }
     out: dict = {k: mean_std(v) for k, v in parts.items()}
-    out["paired"] = paired(parts["beyond_rate"])
+    out["paired"] = paired(parts["equal_rate"])
     return out
 
 
 def gain_split_text(
     rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, reference: str = "kl"
 ) -> str:
-    """One paragraph: how much of ``model``'s gain at ``weight`` a reference spending as much rate matches."""
+    """One paragraph: how much of ``model``'s gain at ``weight`` a reference spending as much rate matches,
+    and the rest, the difference at equal rate with the book's sign (model minus reference)."""
     g = gain_split(rows, model, weight, reference)
     n = g["total"][2]
     if n == 0:
@@ -322,10 +363,10 @@ def gain_split_text(
     def fmt(key: str, digits: int = 2) -> str:
         return format_mean_std(g[key][0], g[key][1], digits)
 
-    beyond = g["paired"]
+    diff = g["paired"]
     judged = {
-        "higher": "more than zero: at equal rate the skew reconstructs better",
-        "lower": "less than zero: at equal rate the skew reconstructs worse",
+        "lower": "lower: at equal rate the skew reconstructs better",
+        "higher": "higher: at equal rate the skew reconstructs worse",
         "not judged (one seed)": "no verdict",
     }
     total = g["total"][0]
@@ -334,47 +375,154 @@ def gain_split_text(
         f"{TEXT[reference]}'s by {format_mean_std(abs(total), g['total'][1], 2)} "
         f"({f'{n} seeds, mean ± std' if n > 1 else 'one seed'}). It spends {fmt('rate', 1)} nats per image "
         f"against {fmt('reference_rate', 1)}. The best {TEXT[reference]} model spending no more nats "
-        f"than {TEXT[model]} is lower than the λ = {weight:g} one by {fmt('by_rate')}. The difference "
-        f"of the two gains, {beyond.text()}, is what the skew adds at equal rate "
-        f"({judged.get(beyond.word(), beyond.word())})."
+        f"than {TEXT[model]} is lower than the λ = {weight:g} one by {fmt('by_rate')}. What is left is the "
+        f"difference at equal rate, {TEXT[model]} minus that best {TEXT[reference]} model, as in the "
+        f"matched-rate table: {diff.text()}, {judged.get(diff.word(), diff.word())}."
     )
 
 
 def answer_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> str:
     """The chapter's answer in a few sentences: at the lambdas with two or more seeds, is ``model``'s
-    distortion lower than the best ``reference`` reaches at the same rate, and how large a gain the
-    95% intervals still allow."""
+    distortion resolved lower than the best ``reference`` reaches at the same rate (the book's rule,
+    :mod:`.seeds`), where is its mean difference negative without being resolved, and how large a gain
+    the 95% intervals still allow there."""
     judged = {w: diff for w, _, _, diff in _matched(rows, model, reference) if diff.n >= 2}
     if not judged:
         return f"No λ has two seeds of {TEXT[model]} inside the {TEXT[reference]} curve yet: no answer."
+
+    def lams(ws) -> str:
+        return ", ".join(f"{w:g}" for w in ws)
+
     lower = [w for w, d in judged.items() if d.word() == "lower"]
     higher = [w for w, d in judged.items() if d.word() == "higher"]
-    lams = ", ".join(f"{w:g}" for w in judged)
     if lower:
         head = (
-            f"At λ = {', '.join(f'{w:g}' for w in lower)}, {TEXT[model]} reconstructs better than the best "
-            f"{TEXT[reference]} model spending no more nats: there it buys more than a smaller λ would."
+            f"At λ = {lams(lower)}, {TEXT[model]} reconstructs better than the best {TEXT[reference]} "
+            f"model spending no more nats (95% interval below zero): there it buys more than a smaller λ would."
         )
     else:
         head = (
-            f"At no λ with two or more seeds (λ = {lams}) is {TEXT[model]}'s distortion lower than the best "
-            f"{TEXT[reference]} model reaches at the same rate: at this scale we find no sign that it "
-            f"does better than a VAE with a smaller λ."
+            f"At no λ with two or more seeds (λ = {lams(judged)}) is {TEXT[model]}'s distortion resolved "
+            f"lower than the best {TEXT[reference]} model reaches at the same rate: at this scale we find no "
+            f"resolved sign that it does better than a VAE with a smaller λ."
         )
     if higher:
-        head += f" At λ = {', '.join(f'{w:g}' for w in higher)} its distortion is higher."
-    spread = rows.groupby(["regulariser", "weight"])["test_mse"].std().median()
+        head += f" At λ = {lams(higher)} it is resolved higher."
     open_ = [w for w, d in judged.items() if not d.resolved]
-    # the largest gain (reference minus model) each unresolved interval still allows
-    allowed = ", ".join(f"{max(judged[w].half_width - judged[w].mean, 0):.2f} (λ = {w:g})" for w in open_)
-    tail = (
-        f" Where no verdict is reached, the 95% intervals still allow a gain at equal rate of at most "
-        f"{allowed} per image (test MSE)"
-        if open_
-        else ""
-    )
+    negative = [w for w in open_ if judged[w].mean < 0]
+    tail = ""
+    if negative:
+        tail += f" Its mean difference is negative, but not resolved, at λ = {lams(negative)}."
+    if open_:
+        allowed = ", ".join(f"{judged[w].largest_gain():.2f} (λ = {w:g})" for w in open_)
+        tail += (
+            f" Where no verdict is reached, the 95% intervals still allow a gain at equal rate of at most "
+            f"{allowed} per image (test MSE)"
+        )
+    spread = rows.groupby(["regulariser", "weight"])["test_mse"].std().median()
     tail += (
         f"{';' if open_ else ' For comparison,'} one model's test MSE typically varies by {spread:.2f} "
         f"(standard deviation) from seed to seed."
     )
     return head + tail
+
+
+def readings_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> str:
+    """Where the reference's curve has risen again, the lowest-distortion rule of :func:`best_at_rate`
+    and plain interpolation (:func:`plain_at_rate`) read it differently: both readings, per lambda
+    of ``model`` where they differ."""
+    c = curves(rows)
+    ref = c[c["regulariser"] == reference]
+    if ref.empty:
+        return f"No {TEXT[reference]} curve yet."
+    low = ref.loc[ref["test_mse"].idxmin()]
+    lines = [
+        f"{TEXT[model]}: the {TEXT[reference]} curve's lowest test MSE (seed means) is "
+        f"{low['test_mse']:.2f}, at λ = {low['weight']:g} ({low['rate']:.1f} nats)"
+    ]
+    parts = []
+    for w, inside, _, diff in _matched(rows, model, reference):
+        if np.allclose(inside["plain"], inside["reference"], equal_nan=True) or diff.n == 0:
+            continue
+        plain = _plain(inside)
+        second = (
+            f"with plain interpolation {plain.text()}, {plain.word()}"
+            if plain.n
+            else f"plain interpolation has no reading (beyond the {TEXT[reference]} curve's largest rate)"
+        )
+        parts.append(
+            f"at λ = {w:g} ({inside['rate'].mean():.1f} nats), with the rule {diff.text()}, {diff.word()}; "
+            f"{second}"
+        )
+    if not parts:
+        return lines[0] + "; the two readings agree at every λ."
+    return lines[0] + ". The two readings differ " + "; ".join(parts) + "."
+
+
+def without_reference_points(
+    rows: pd.DataFrame, drop: tuple[float, ...], model: str = "tdgjs", reference: str = "kl"
+) -> str:
+    """How the matched-rate verdicts change when the reference's runs at the weights ``drop`` are
+    left out: which readings depend on how densely the reference curve is sampled."""
+    fewer = rows[~((rows["regulariser"] == reference) & rows["weight"].isin(drop))]
+    full = {w: d for w, _, _, d in _matched(rows, model, reference)}
+    less = {w: d for w, _, _, d in _matched(fewer, model, reference)}
+    weights = ", ".join(f"{w:g}" for w in drop)
+    changed = [w for w in full if w in less and full[w].word() != less[w].word()]
+    if not changed:
+        return (f"Without {TEXT[reference]}'s runs at λ = {weights}, no verdict of {TEXT[model]} "
+                f"changes.")  # fmt: skip
+    parts = [
+        f"at λ = {w:g} it reads {less[w].text()}, {less[w].word()}, instead of {full[w].text()}, "
+        f"{full[w].word()}"
+        for w in changed
+    ]
+    return (
+        f"Without {TEXT[reference]}'s runs at λ = {weights}, {'; '.join(parts)}: that verdict depends on how "
+        f"densely the {TEXT[reference]} curve is sampled near the model's rate."
+    )
+
+
+def rerun_text(
+    rows: pd.DataFrame, rerun: pd.DataFrame, model: str = "tdgjs", reference: str = "kl", weight: float = 1.0
+) -> str:
+    """How much the matched-rate difference at ``weight`` rests on one training of its runs.
+
+    ``rerun`` holds other runs of the same configurations and seeds at ``weight`` (columns
+    regulariser, seed, test_mse, rate; chapter 4's Table 1 runs at lambda = 1). Gives the largest
+    test-MSE difference between the two trainings of a run, and the matched-rate difference with the
+    rerun rows in their place: whether its sign and its size survive."""
+    here = rows[(rows["weight"] == weight) & rows["regulariser"].isin([model, reference])]
+    both = here.merge(rerun[["regulariser", "seed", "test_mse", "rate"]], on=["regulariser", "seed"],
+                      suffixes=("", "_rerun"))  # fmt: skip
+    if both.empty:
+        return f"No rerun of the λ = {weight:g} runs to compare with."
+    gap = (both["test_mse"] - both["test_mse_rerun"]).abs()
+    worst = both.loc[gap.idxmax()]
+    swapped = rows.copy()
+    for _, r in both.iterrows():
+        at = (swapped["regulariser"] == r["regulariser"]) & (swapped["seed"] == r["seed"])
+        at &= swapped["weight"] == weight
+        swapped.loc[at, ["test_mse", "rate"]] = [r["test_mse_rerun"], r["rate_rerun"]]
+    first = {w: d for w, _, _, d in _matched(rows, model, reference)}.get(weight)
+    second = {w: d for w, _, _, d in _matched(swapped, model, reference)}.get(weight)
+    if first is None or second is None:
+        return f"No matched-rate difference at λ = {weight:g}."
+    same_sign = np.sign(first.mean) == np.sign(second.mean)
+    text = (
+        f"A second training of this grid's λ = {weight:g} runs (same configurations and seeds) differs "
+        f"from them by up to {gap.max():.2f} per image ({TEXT[worst['regulariser']]}, seed "
+        f"{int(worst['seed'])}). With the second training in their place, {TEXT[model]}'s difference at "
+        f"equal rate at λ = {weight:g} is {second.text()}, {second.word()}, instead of {first.text()}, "
+        f"{first.word()}: "
+    )
+    if same_sign and abs(first.mean) <= gap.max():
+        text += (
+            f"the sign survives the rerun, the size does not: a difference of {abs(first.mean):.2f} is no "
+            f"larger than the rerun spread of {gap.max():.2f}."
+        )
+    elif same_sign:
+        text += "the sign survives the rerun, and the size exceeds the rerun spread."
+    else:
+        text += "even the sign does not survive the rerun."
+    return text

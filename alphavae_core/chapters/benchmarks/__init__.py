@@ -10,7 +10,9 @@ from alphavae_core.chapters.benchmarks.claims import (
     RATE_COLUMN,
     beats,
     claims,
+    claims_count,
     endpoint_check,
+    sweep_losses,
     verdict_text,
 )
 from alphavae_core.chapters.benchmarks.figures import (
@@ -36,8 +38,10 @@ from alphavae_core.chapters.benchmarks.scale import (
     pipeline_check,
     pipeline_note,
     split_rows,
+    still_moving,
     sweep_status,
     table3_ordering,
+    travel_limit_text,
 )
 from alphavae_core.chapters.benchmarks.settings import (
     DATASET_LABELS,

@@ -4,6 +4,7 @@
   ones it has settings for (at ``cpu``, dSprites), which are only a *pipeline check*;
 * :func:`pipeline_check`: those optional runs in one table, never in the comparisons;
 * :func:`alpha_travel`: how far Adam moved the skew, against steps x learning rate;
+* :func:`still_moving` and :func:`travel_limit_text`: which starts the travel still limits;
 * :func:`landscape_minima` and :func:`falls_then_settles`: the paper's Figure 3 claim, per epoch;
 * :func:`table3_ordering`: what differs between the datasets whose learnt skews Table 3 orders;
 * :func:`sweep_status`: which runs of the initial-alpha sweep (Figures 1 and 6) exist.
@@ -143,6 +144,72 @@ def alpha_travel(
             )
         out.append(row)
     return pd.DataFrame(out).set_index("dataset") if out else pd.DataFrame()
+
+
+STILL_MOVING = 0.5  # a run whose last epoch moved alpha by more than this x that epoch's steps x lr
+_RATIO = "/ (epoch's steps × lr)"
+
+
+def still_moving(
+    settings: ChapterSettings, rows: pd.DataFrame, histories: Mapping[str, Any], dataset: str
+) -> pd.DataFrame:
+    """Per initial alpha of the trainable runs on ``dataset``: the largest last-epoch move of alpha,
+    as a multiple of one epoch's steps x lr, and the range of the final alphas. A run that still
+    moves by more than :data:`STILL_MOVING` of that in its last epoch is limited by its travel: it
+    moves at about Adam's usual step and has not arrived."""
+    cfg = next(
+        (c.resolved() for c in settings.configs if c.dataset == dataset and c.regulariser in TRAINABLE), None
+    )
+    steps = _alpha_steps(settings, dataset)
+    runs = _trajectories(rows, histories, dataset)
+    if cfg is None or not isinstance(steps, int) or not runs:
+        return pd.DataFrame()
+    per_epoch = steps / cfg.epochs * cfg.alpha_lr
+    out = []
+    for a0 in sorted({a for a, _ in runs}):
+        trajs = [t for a, t in runs if a == a0]
+        last = max(abs(t[-1] - t[-2]) for t in trajs)
+        out.append(
+            {
+                "α₀": a0,
+                "runs": len(trajs),
+                "largest last-epoch move": last,
+                _RATIO: last / per_epoch,
+                "final α, lowest": min(t[-1] for t in trajs),
+                "final α, highest": max(t[-1] for t in trajs),
+                "still moving": last / per_epoch > STILL_MOVING,
+            }
+        )
+    return pd.DataFrame(out).set_index("α₀")
+
+
+def travel_limit_text(settings: ChapterSettings, rows: pd.DataFrame, histories: Mapping[str, Any]) -> str:
+    """Which runs' learnt alpha is limited by how far Adam can move it, per dataset, from
+    :func:`still_moving`: the runs from the default start (0.5) and those still moving."""
+    lines = []
+    for d in settings.datasets:
+        m = still_moving(settings, rows, histories, d)
+        if m.empty:
+            continue
+        moving = m[m["still moving"]]
+        settled = m[~m["still moving"]]
+        name = DATASET_LABELS[d]
+        text = f"{name}: the runs started at α₀ = {', '.join(f'{a:g}' for a in settled.index)} moved α by at most "
+        text += f"{settled[_RATIO].max():.2f} × one epoch's steps × lr in their last epoch"
+        if _DEFAULT_ALPHA in settled.index:
+            text += f" (those from {_DEFAULT_ALPHA:g}, Table 1's runs, sit on their landscape's minimum)"
+        if moving.empty:
+            text += "; no run is still moving at Adam's usual step."
+        else:
+            text += (
+                f"; the runs from α₀ = {', '.join(f'{a:g}' for a in moving.index)} still moved α by up to "
+                f"{moving['largest last-epoch move'].max():.3f} "
+                f"({moving[_RATIO].max():.2f} × one epoch's steps × lr) in "
+                f"their last epoch and end at α = {moving['final α, lowest'].min():.3f} to "
+                f"{moving['final α, highest'].max():.3f}: for them, the travel is what limits the learnt α."
+            )
+        lines.append(text)
+    return "\n\n".join(lines)
 
 
 # ----------------------------------------------------------------------------- the paper's Figure 3 claim

@@ -123,15 +123,21 @@ def _max_n(stats: pd.DataFrame, dataset: str) -> int:
 
 
 def table3(rows: pd.DataFrame, settings: ChapterSettings | None = None, digits: int = 3) -> pd.DataFrame:
-    """Table 3: learnt alpha (final, mean ± std over seeds) of t-JS^Gα and t-JS*^Gα beside the paper's."""
+    """Table 3: learnt alpha (final, mean ± std over seeds) of t-JS^Gα and t-JS*^Gα beside the paper's.
+
+    As in :func:`table1`, a cell adds "(n=k)" only when fewer seeds than the preset's were found
+    (without ``settings``, fewer than the most any cell of the dataset has)."""
     stats = summary(rows, "alpha_final")
+    seeds = len(SCALES[settings.preset].seeds) if settings is not None else None
     columns: dict[tuple[str, str], list[str]] = {}
     for d in _table_datasets(settings, rows):
+        n_seeds = seeds if seeds is not None else _max_n(stats, d)
         ours, refs = [], []
         for r in TRAINABLE:
             if (d, r) in stats.index:
                 s = stats.loc[(d, r)]
-                ours.append(format_mean_std(s["mean"], s["std"], digits) + f" (n={int(s['n'])})")
+                few = f" (n={int(s['n'])})" if n_seeds and s["n"] < n_seeds else ""
+                ours.append(format_mean_std(s["mean"], s["std"], digits) + few)
             else:
                 ours.append("missing")
             m, s = paper_value("table3", r, d)
