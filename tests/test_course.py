@@ -20,7 +20,7 @@ from alphavae_core.errors import UserError
 REPO = Path(__file__).resolve().parents[1]
 BOOK = REPO / "book"
 # Chapters whose notebooks do not carry their self-check cell yet (the cell is in book/course.md's notes).
-PENDING = {"04_benchmarks", "05_denoising", "06_rate_distortion"}
+PENDING: set[str] = set()
 
 
 def _selfcheck_cells(nb) -> list:
