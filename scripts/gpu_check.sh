@@ -73,7 +73,7 @@ from pathlib import Path
 
 import torch
 
-from alphavae_core.experiments.bench import _cpu_name
+from alphavae_core.experiments.bench import cpu_name
 from alphavae_core.experiments.results import provenance, write_json
 
 out, total, group = Path(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3])
@@ -81,7 +81,7 @@ gpu = torch.cuda.get_device_properties(0)
 write_json(out / "provenance.json", {
     **provenance("cuda"),
     "gpu": gpu.name, "gpu_memory_gib": round(gpu.total_memory / 2**30, 1), "gpus": torch.cuda.device_count(),
-    "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(), "cpu": _cpu_name(),
+    "cuda": torch.version.cuda, "cudnn": torch.backends.cudnn.version(), "cpu": cpu_name(),
     "python": platform.python_version(), "bound_seconds": total, "grid_group_size": group,
     "script": "scripts/gpu_check.sh",
 })

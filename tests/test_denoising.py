@@ -11,6 +11,7 @@ from matplotlib.container import ErrorbarContainer
 from alphavae_core import data
 from alphavae_core.chapters import denoising
 from alphavae_core.chapters.seeds import paired
+from alphavae_core.experiments.catalogue import DENOISING_REGULARISERS
 from alphavae_core.experiments.results import KEY
 
 
@@ -20,7 +21,7 @@ def _noise_rows(best_at_high: str = "tdgjs", seeds: tuple[int, ...] = (0, 1, 2))
     spread. Every rate is 5 nats (nothing collapsed)."""
     rows = []
     for sigma in (0.0, 1.0, 3.0):
-        for i, r in enumerate(denoising.DENOISING_REGULARISERS):
+        for i, r in enumerate(DENOISING_REGULARISERS):
             base = 20 + 5 * sigma + i
             if sigma == 3.0 and r == best_at_high:
                 base = 10

@@ -12,18 +12,9 @@ import os
 import platform
 from pathlib import Path
 
+from alphavae_core.experiments.bench import cpu_name
+
 FILE_NAME = "execution_records.json"
-
-
-def cpu_name() -> str:
-    """The processor's model name (from /proc/cpuinfo where there is one)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def environment() -> dict:

@@ -180,7 +180,7 @@ def bench_grid(n_images: int, threads: int | None, device: str = "cpu") -> list[
     ]
 
 
-def _cpu_name() -> str:
+def cpu_name() -> str:
     """The processor's model name (from /proc/cpuinfo on Linux), else the architecture."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -223,7 +223,7 @@ def main(argv: list[str] | None = None, prog: str = "alphavae bench") -> None:
         )
     rows = [row for name, run in runners.items() if name in what for row in run()]
     machine = {
-        "cpu": _cpu_name(),
+        "cpu": cpu_name(),
         "cores": torch.get_num_threads() if args.threads is None else args.threads,
         **provenance(device.type),
     }

@@ -70,16 +70,22 @@ def _paper_diff(d: str, a: str, b: str) -> Paired:
     return from_summaries(_paper(d, a), _paper(d, b))
 
 
-def _ours_diff(rows: pd.DataFrame, d: str, a: str, b: str) -> Paired:
-    """Our Table 1 runs: ``a`` minus ``b``, paired by seed, with its 95% t-interval."""
+def _seed_pairs(rows: pd.DataFrame, dataset: str, a: str, b: str) -> pd.DataFrame:
+    """Table 1's test MSE of ``a`` and ``b`` on ``dataset``, one row per seed both have
+    (``test_mse_a``, ``test_mse_b``)."""
     t1 = table1_rows(rows)
-    t1 = t1[t1["dataset"] == d]
-    pair = pd.merge(
+    t1 = t1[t1["dataset"] == dataset]
+    return pd.merge(
         t1.loc[t1["regulariser"] == a, ["seed", "test_mse"]],
         t1.loc[t1["regulariser"] == b, ["seed", "test_mse"]],
         on="seed",
         suffixes=("_a", "_b"),
     )
+
+
+def _ours_diff(rows: pd.DataFrame, d: str, a: str, b: str) -> Paired:
+    """Our Table 1 runs: ``a`` minus ``b``, paired by seed, with its 95% t-interval."""
+    pair = _seed_pairs(rows, d, a, b)
     return paired(pair["test_mse_a"] - pair["test_mse_b"])
 
 
@@ -167,14 +173,7 @@ def claims(rows: pd.DataFrame, histories: Mapping[str, Any] | None = None) -> pd
 def _paired(rows: pd.DataFrame, dataset: str, a: str, b: str) -> str:
     """``"; lower on k of n seeds"``: runs of one seed share initial weights and data order, so
     comparing them seed by seed removes the seed's own effect from the spread."""
-    t1 = table1_rows(rows)
-    t1 = t1[t1["dataset"] == dataset]
-    pair = pd.merge(
-        t1.loc[t1["regulariser"] == a, ["seed", "test_mse"]],
-        t1.loc[t1["regulariser"] == b, ["seed", "test_mse"]],
-        on="seed",
-        suffixes=("_a", "_b"),
-    )
+    pair = _seed_pairs(rows, dataset, a, b)
     if pair.empty:
         return ""
     wins = int((pair["test_mse_a"] < pair["test_mse_b"]).sum())

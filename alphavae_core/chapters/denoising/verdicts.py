@@ -1,175 +1,20 @@
-"""The denoising chapter (the paper's Figure 5): test MSE against the clean image when the VAE is
-trained and tested on noisy inputs, clamp(x + N(0, sigma^2), 0, 1), per regulariser and noise level.
-
-The runs are listed by :func:`alphavae_core.experiments.catalogue.denoising_configs` and trained by
-``alphavae grid --experiment denoising`` into ``results/<preset>/denoising.csv``. sigma = 0 is
-chapter 4's Table 1 run where Table 1 has the regulariser (read from ``benchmarks.csv``); forward KL
-is not in Table 1, so its sigma = 0 runs are part of the denoising grid.
-
-The verdict pairs models by seed (:mod:`.seeds`), and a model whose mean rate is below
-:data:`COLLAPSE_NATS` is called collapsed: its decoder sees (almost) nothing of the input, so its test
-MSE is compared with :func:`mean_image_mse`, the error of predicting the mean training image.
-"""
+"""The denoising chapter's verdicts: models paired by seed at each noise level, collapsed posteriors named, the paper's sanity checks and claims."""
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Any
+from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import pandas as pd
-import torch
 
-from alphavae_core import data
-from alphavae_core.chapters.benchmarks import format_mean_std, mean_std, montage
+from alphavae_core.chapters.denoising.settings import (
+    COLLAPSE_NATS,
+    OTHERS,
+    TEXT,
+    TRAINABLE,
+    summary,
+)
 from alphavae_core.chapters.seeds import Paired, paired
-from alphavae_core.config import TrainConfig
-from alphavae_core.experiments.catalogue import DENOISING_REGULARISERS, benchmark_configs, denoising_configs
-from alphavae_core.experiments.grid import decode_images, key_of, run_grid, table_paths
-from alphavae_core.experiments.presets import check_preset
-from alphavae_core.experiments.results import KEY, read_json, read_table
-from alphavae_core.losses import TABLE1_REGULARISERS
-from alphavae_core.paths import data_root, results_dir
-from alphavae_core.plotting import colour, label
-
-TABLE = "denoising"
-TRAINABLE = ("tgjs", "tdgjs")
-OTHERS = tuple(r for r in DENOISING_REGULARISERS if r not in TRAINABLE)  # kl, fwdkl, mmd
-TEXT = {"kl": "KL(q‖p)", "fwdkl": "KL(p‖q)", "mmd": "MMD", "tgjs": "t-JS^Gα", "tdgjs": "t-JS*^Gα"}
-# A mean rate below this many nats per image: the encoder passes (almost) nothing to the decoder.
-# The collapsed runs seen at 5 epochs sit near 0.01; working encoders spend at least about 1.
-COLLAPSE_NATS = 0.1
-CHUNK = 10_000  # images per step of the mean-image baseline: bounded memory in float64
-
-
-@dataclass(frozen=True)
-class DenoisingSettings:
-    """The runs the chapter expects at one preset and where their rows live."""
-
-    preset: str
-    folder: Path
-    configs: tuple[TrainConfig, ...]  # the denoising grid (noise > 0, and forward KL at 0)
-    clean_configs: tuple[TrainConfig, ...]  # sigma = 0: chapter 4's Table 1 runs
-    compute: bool  # only smoke trains inside the chapter
-
-    def __repr__(self) -> str:
-        return f"DenoisingSettings(preset={self.preset!r}, expected runs={len(self.expected)})"
-
-    @property
-    def expected(self) -> tuple[TrainConfig, ...]:
-        return self.configs + self.clean_configs
-
-
-def chapter_settings(preset: str, folder: str | Path | None = None) -> DenoisingSettings:
-    """The denoising runs of ``preset`` (``results/<preset>/`` unless ``folder`` is given)."""
-    check_preset(preset)
-    table1 = tuple(r for r in DENOISING_REGULARISERS if r in TABLE1_REGULARISERS)
-    clean = benchmark_configs(preset, datasets=("mnist",), regularisers=table1, figure1=False)
-    return DenoisingSettings(
-        preset=preset,
-        folder=Path(folder) if folder is not None else results_dir(preset),
-        configs=tuple(denoising_configs(preset)),
-        clean_configs=tuple(clean),
-        compute=preset == "smoke",
-    )
-
-
-def compute(settings: DenoisingSettings) -> int:
-    """Train the missing runs of the smoke preset (larger presets are computed outside the book)."""
-    if not settings.compute:
-        raise ValueError(
-            f"preset {settings.preset!r} is computed outside the book: {grid_command(settings.preset)}"
-        )
-    trained = run_grid(
-        list(settings.configs), settings.folder, device="auto", show_progress=False, table=TABLE
-    )
-    return trained + run_grid(
-        list(settings.clean_configs), settings.folder, device="auto", show_progress=False
-    )
-
-
-def grid_command(preset: str) -> str:
-    """The shell command that trains the denoising grid of ``preset``."""
-    return f"alphavae grid --experiment denoising --preset {preset}"
-
-
-def load_results(settings: DenoisingSettings) -> tuple[pd.DataFrame, dict[str, Any]]:
-    """Rows (and histories) of the expected runs: the denoising table plus chapter 4's sigma = 0 rows."""
-    rows, histories = [], {}
-    for table, configs in ((TABLE, settings.configs), ("benchmarks", settings.clean_configs)):
-        csv_path, json_path = table_paths(settings.folder, table=table)
-        found = read_table(csv_path)
-        wanted = {key_of(c) for c in configs}
-        if not found.empty:
-            rows.append(found[found[KEY].isin(wanted)])
-        stored = read_json(json_path, default={}) or {}
-        histories.update({k: v for k, v in stored.items() if k in wanted})
-    columns = ["regulariser", "noise", "seed", "test_mse", "rate", "alpha_final", KEY]
-    frame = pd.concat(rows, ignore_index=True) if rows else pd.DataFrame(columns=columns)
-    return frame[columns].sort_values(["noise", "regulariser", "seed"]).reset_index(drop=True), histories
-
-
-def missing_text(settings: DenoisingSettings, rows: pd.DataFrame) -> str:
-    """Which expected runs have no row yet, and the command that computes them."""
-    have = set(rows[KEY])
-    lost = [c for c in settings.expected if key_of(c) not in have]
-    if not lost:
-        return f"All {len(settings.expected)} runs of preset {settings.preset!r} are in results/{settings.preset}/."
-    seeds = sorted({c.seed for c in lost})
-    return (
-        f"{len(lost)} of {len(settings.expected)} runs of preset {settings.preset!r} have no results yet "
-        f"(seeds {', '.join(map(str, seeds))}); the figure and tables below use the rest.\n"
-        f"Compute them with: {grid_command(settings.preset)}"
-    )
-
-
-def summary(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per (noise, regulariser): test MSE mean, std and seed count, and the mean rate (nats)."""
-    out = [
-        (sigma, r, *mean_std(part["test_mse"]), float(part["rate"].mean()))
-        for (sigma, r), part in rows.groupby(["noise", "regulariser"], sort=True)
-    ]
-    return pd.DataFrame(out, columns=["noise", "regulariser", "mean", "std", "n", "rate"])
-
-
-def noise_table(rows: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
-    """Test MSE (mean ± std over seeds) with sigma down the side and one column per regulariser."""
-    s = summary(rows)
-    s["cell"] = [format_mean_std(m, sd, digits) for m, sd in zip(s["mean"], s["std"])]
-    table = s.pivot(index="noise", columns="regulariser", values="cell")
-    table = table[[r for r in DENOISING_REGULARISERS if r in table.columns]].fillna("missing")
-    table.columns = [TEXT[r] for r in table.columns]
-    table.index.name = "σ"
-    return table
-
-
-def mean_image_mse(settings: DenoisingSettings) -> float:
-    """Test MSE of predicting the mean training image for every test image (what a rate-0 model can do).
-
-    Scored as ``test_mse`` is: per-image sum of squared errors against the clean test images in
-    [0, 1], averaged over the test images, on the same training and test subsets as the grid."""
-    config = settings.configs[0]
-    root = str(data_root().expanduser().resolve())  # part of the cache key: tests swap the data root
-    return _mean_image_mse(config.dataset, root, config.subset, config.test_subset)
-
-
-@functools.lru_cache(maxsize=8)
-def _mean_image_mse(dataset: str, root: str, subset: int | None, test_subset: int | None) -> float:
-    """The cached computation behind :func:`mean_image_mse`, in float64, a chunk of images at a time."""
-    train = data.load_images(dataset, "train", root=root, subset=subset)
-    total = torch.zeros(train.shape[1:], dtype=torch.float64)
-    for start in range(0, len(train), CHUNK):
-        total += train[start : start + CHUNK].to(torch.float64).sum(0)
-    mean = total / (255.0 * len(train))  # float64 throughout, not data.to_float's float32
-    test = data.load_images(dataset, "test", root=root, subset=test_subset)
-    sse = 0.0
-    for start in range(0, len(test), CHUNK):
-        diff = test[start : start + CHUNK].to(torch.float64) / 255.0 - mean
-        sse += float(diff.pow(2).sum())
-    return sse / len(test)
+from alphavae_core.experiments.catalogue import DENOISING_REGULARISERS
 
 
 def _pair(rows: pd.DataFrame, sigma: float, model: str, reference: str) -> Paired:
@@ -549,85 +394,6 @@ def rate_answer(rows: pd.DataFrame) -> pd.DataFrame:
         out[f"{TEXT[r]} > {TEXT['kl']}"] = rates[r] > rates["kl"]
     out.index.name = "σ"
     return out
-
-
-def plot_noise_curves(rows: pd.DataFrame, baseline: float | None = None, ax=None) -> plt.Figure:
-    """Test MSE against sigma, one line per regulariser (the paper's Figure 5). Error bars are one
-    seed std, drawn only where there are two or more seeds; the legend gives the seed count, and
-    ``baseline`` (see :func:`mean_image_mse`) is drawn as a grey dashed line."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.4, 3.8))
-    s = summary(rows)
-    for r in DENOISING_REGULARISERS:
-        part = s[s["regulariser"] == r]
-        if part.empty:
-            continue
-        lo, hi = int(part["n"].min()), int(part["n"].max())
-        seeds = f"n = {lo}" if lo == hi else f"n = {lo}–{hi}"
-        dashed = "--" if r in ("kl", "fwdkl") else "-"
-        ax.plot(
-            part["noise"],
-            part["mean"],
-            color=colour(r),
-            ls=dashed,
-            marker="o",
-            ms=4,
-            label=f"{label(r)}, {seeds}",
-        )
-        spread = part[part["n"] > 1]  # one seed has no spread: a zero-width bar would claim one
-        if not spread.empty:
-            ax.errorbar(
-                spread["noise"], spread["mean"], yerr=spread["std"], color=colour(r), ls="none", capsize=3
-            )
-    if baseline is not None:
-        ax.axhline(baseline, color="0.55", ls="--", lw=1, label="mean training image (rate 0)")
-    ax.set_xlabel("input noise σ")
-    ax.set_ylabel("test MSE vs clean image\n(squared error per image)")
-    ax.legend(fontsize="small", ncols=2)
-    return ax.figure
-
-
-def noisy_inputs(settings: DenoisingSettings, sigma: float, n: int = 8) -> tuple[torch.Tensor, torch.Tensor]:
-    """The first ``n`` clean test images and the noisy versions every model was scored on (fixed noise)."""
-    config = next(c for c in settings.configs if c.noise == sigma)
-    full = data.load_images("mnist", "test", subset=config.test_subset)
-    noise = data.fixed_test_noise(tuple(full.shape), sigma, seed=0)[:n]  # the trainer's draw, then cut
-    clean = data.to_float(full[:n])
-    return clean, (clean + noise).clamp(0.0, 1.0)
-
-
-def plot_examples(
-    settings: DenoisingSettings,
-    rows: pd.DataFrame,
-    histories: Mapping[str, Any],
-    sigmas: Sequence[float] | None = None,
-    regularisers: Sequence[str] = ("kl", "tdgjs"),
-    seed: int = 0,
-) -> plt.Figure:
-    """Noisy input, reconstructions and the clean image for a few test digits at each ``sigma``
-    (by default the lowest and the highest noise level above 0 in ``settings``)."""
-    if sigmas is None:
-        levels = sorted({c.noise for c in settings.configs if c.noise > 0})
-        sigmas = (levels[0], levels[-1])
-    fig, axes = plt.subplots(1, len(sigmas), figsize=(4.2 * len(sigmas), 3.2), squeeze=False)
-    for ax, sigma in zip(axes[0], sigmas):
-        clean, noisy = noisy_inputs(settings, sigma)
-        strips, names = [noisy], ["noisy input"]
-        for r in regularisers:
-            run = rows[(rows["noise"] == sigma) & (rows["regulariser"] == r) & (rows["seed"] == seed)]
-            hist = histories.get(run[KEY].iloc[0]) if len(run) else None
-            if hist and "reconstructions" in hist:
-                strips.append(decode_images(hist["reconstructions"])[: len(clean)])
-                names.append(TEXT[r])
-        strips.append(clean)
-        names.append("clean image")
-        ax.imshow(montage(strips), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        h = clean.shape[-2]
-        ax.set_yticks([h * (i + 0.5) for i in range(len(names))], names, fontsize="small")
-        ax.set_xticks([])
-        ax.grid(False)
-        ax.set_title(f"σ = {sigma:g}", fontsize="medium")
-    return fig
 
 
 def rate_answer_text(rows: pd.DataFrame) -> str:
