@@ -330,10 +330,14 @@ def test_figure3_claim_on_the_landscape_minima(cpu_results) -> None:
     assert b.falls_then_settles(minima.iloc[:2]) == "too few epochs with a landscape"
     frame = pd.DataFrame({0: [0.40, 0.30, 0.25, 0.24], 1: [0.41, 0.31, 0.26, 0.245]})
     assert b.falls_then_settles(frame).startswith("yes: falls, then settles, 0.405 → 0.242")
-    moving = pd.DataFrame({0: [0.40, 0.30, 0.22, 0.15]})
+    moving = pd.DataFrame({0: [0.40, 0.30, 0.22, 0.15], 1: [0.41, 0.30, 0.23, 0.16]})
     assert b.falls_then_settles(moving).startswith("falls, not settled yet")
-    rising = pd.DataFrame({0: [0.30, 0.35, 0.36]})
-    assert b.falls_then_settles(rising).startswith("no: does not fall")
+    rising = pd.DataFrame({0: [0.30, 0.35, 0.36], 1: [0.31, 0.35, 0.37]})
+    assert b.falls_then_settles(rising).startswith("no: does not fall (higher)")
+    # the book's rule: a fall whose 95% interval over seeds includes zero is no fall
+    noisy = pd.DataFrame({0: [0.40, 0.38, 0.37], 1: [0.30, 0.35, 0.36], 2: [0.35, 0.33, 0.32]})
+    assert b.falls_then_settles(noisy).startswith("no: does not fall (not resolved with 3 seeds)")
+    assert b.falls_then_settles(pd.DataFrame({0: [0.4, 0.3, 0.2]})).startswith("not judged (one seed)")
     claims = b.claims(rows, histories)
     fig3 = claims[claims["claim"].str.contains("Figure 3")]
     assert list(fig3["paper"]) == ["not shown", "not shown"] and len(fig3) == 2
