@@ -47,6 +47,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 VIEWPORT = {"width": 1280, "height": 900}
+# The two screens every page is read on: a laptop and a phone (an iPhone 12-15's CSS viewport).
+VIEWPORTS = {"laptop": VIEWPORT, "phone": {"width": 390, "height": 844}}
 
 
 def find_chromium() -> str | None:
@@ -119,14 +121,14 @@ def is_local(url: str) -> bool:
 
 
 @contextmanager
-def open_page(browser, url: str, *, wait_for_math: bool = True):
-    """Open ``url`` in a fresh context; yields ``(page, watch)``.
+def open_page(browser, url: str, *, wait_for_math: bool = True, viewport: dict | None = None):
+    """Open ``url`` in a fresh context (``viewport``: :data:`VIEWPORT` unless given); yields ``(page, watch)``.
 
     Requests to any other host are recorded and aborted; console errors, uncaught exceptions and
     failed local requests are recorded. The page has loaded, its images have had the chance to
     load, and MathJax (where the page uses it) has finished typesetting.
     """
-    context = browser.new_context(viewport=VIEWPORT, service_workers="block")
+    context = browser.new_context(viewport=viewport or VIEWPORT, service_workers="block")
     watch = PageWatch()
 
     def route(route):
@@ -227,6 +229,105 @@ def math_report(page) -> dict:
       };
     }"""
     )
+
+
+_LAYOUT_JS = r"""
+() => {
+  const article = document.querySelector('article.bd-article') || document.querySelector('main');
+  const col = article.getBoundingClientRect();
+  const name = el => {
+    const math = el.closest('div.math');
+    if (math) return 'equation ' +
+      (math.querySelector('mjx-assistive-mml') || math).textContent.replace(/\s+/g, ' ').trim().slice(0, 60);
+    const text = (el.innerText || el.getAttribute('alt') || '').replace(/\s+/g, ' ').trim().slice(0, 60);
+    return el.tagName.toLowerCase() + (el.id ? '#' + el.id : '') + ' "' + text + '"';
+  };
+  // The box that shows an element: its nearest ancestor that clips (overflow-x not visible), or the
+  // column. Content left of a scroll box can never be scrolled to; content right of it can, when
+  // the box scrolls (auto/scroll) rather than hides. Checked up the chain to the column.
+  const unreachable = el => {
+    for (let cur = el; cur && cur !== article; ) {
+      const r = cur.getBoundingClientRect();
+      let box = cur.parentElement;
+      while (box && box !== article && getComputedStyle(box).overflowX === 'visible') box = box.parentElement;
+      if (!box || box === article) {
+        const past = Math.max(col.left - r.left, r.right - col.right);
+        return past > 1 ? {past: Math.round(past), by: 'column'} : null;
+      }
+      const b = box.getBoundingClientRect();
+      const left = b.left + box.clientLeft, right = left + box.clientWidth;
+      const scrolls = ['auto', 'scroll'].includes(getComputedStyle(box).overflowX);
+      if (left - r.left > 1) return {past: Math.round(left - r.left), by: 'left'};
+      if (!scrolls && r.right - right > 1) return {past: Math.round(r.right - right), by: 'hidden'};
+      cur = box;
+    }
+    return null;
+  };
+  const visible = el => el.checkVisibility() && el.getBoundingClientRect().width > 0;
+  const content = article.querySelectorAll(
+    'div.math mjx-container[display=true] > mjx-math, div.math > span.eqno, table, img, pre, svg:not(mjx-container svg), canvas, iframe, video, :not(pre) > code');
+  const overflow = [], equations = [];
+  for (const el of content) {
+    if (!visible(el)) continue;
+    const bad = unreachable(el);
+    if (!bad) continue;
+    const math = el.closest('div.math');
+    const numbered = math && (math.querySelector('span.eqno, mjx-labels, mjx-mlabeledtr') !== null);
+    (numbered ? equations : overflow).push(name(el) + ': ' + bad.past + ' px cut (' + bad.by + ')');
+  }
+  const cramped = [];
+  for (const table of article.querySelectorAll('table')) {
+    if (!visible(table)) continue;
+    const cells = Array.from(table.querySelectorAll('td, th')).filter(c => c.textContent.trim());
+    const tight = cells.filter(c => {
+      const s = getComputedStyle(c);
+      return parseFloat(s.paddingLeft) + parseFloat(s.paddingRight) < 8;
+    });
+    if (tight.length) cramped.push(name(table) + ': ' + tight.length + ' of ' + cells.length + ' cells');
+  }
+  const figures = [];
+  for (const img of article.querySelectorAll('img')) {
+    if (!visible(img)) continue;
+    const alt = (img.getAttribute('alt') || '').trim();
+    const file = (img.getAttribute('src') || '').split('/').pop();
+    const caption = img.closest('figure') && img.closest('figure').querySelector('figcaption');
+    const problems = [];
+    if (!caption || !caption.textContent.trim()) problems.push('no caption');
+    if (alt.length < 15 || /\.(png|jpe?g|svg|gif)$/i.test(alt) || alt.includes('_images/') || alt.includes(file))
+      problems.push('alt text ' + JSON.stringify(alt.slice(0, 40)));
+    if (problems.length) figures.push(file.slice(0, 16) + '…: ' + problems.join(', '));
+  }
+  const nav = performance.getEntriesByType('navigation')[0];
+  const weight = {};
+  for (const e of [nav, ...performance.getEntriesByType('resource')]) {
+    if (!e) continue;
+    const path = new URL(e.name).pathname;
+    const kind = path.includes('/_images/') ? 'figures'
+      : /fontawesome/i.test(path) ? 'icons'
+      : path.includes('/mathjax/') ? 'mathjax'
+      : /\.(woff2?|ttf|otf)$/.test(path) ? 'fonts'
+      : e.entryType === 'navigation' ? 'html' : 'theme';
+    weight[kind] = (weight[kind] || 0) + (e.transferSize || e.encodedBodySize || 0);
+  }
+  return {
+    overflow, equations, cramped, figures, weight,
+    sideways: Math.max(0, document.documentElement.scrollWidth - window.innerWidth),
+  };
+}
+"""
+
+
+def layout_report(page) -> dict:
+    """How the page reads at its current viewport, as a reader sees it.
+
+    ``overflow``: main-column content (tables, figures, code, unnumbered equations) that extends past
+    the column with no way to scroll to all of it; ``equations``: numbered equations so cut;
+    ``cramped``: tables whose cells have less than 8 px of horizontal padding; ``sideways``: how far
+    the page body scrolls sideways (px); ``figures``: images of the article without a caption or
+    with an alt text that is missing, too short, or a file name; ``weight``: bytes loaded by kind
+    (html, theme, icons, fonts, mathjax, figures).
+    """
+    return page.evaluate(_LAYOUT_JS)
 
 
 def set_slider(page, selector: str, value: float) -> float:
