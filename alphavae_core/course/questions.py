@@ -28,8 +28,8 @@ def primer_questions(rates: pd.DataFrame) -> list[Question]:
         Number("KL(q‖p) in nats for q = N(1, 1) and the prior p = N(0, 1)?", kl, 0.01, "nats", 2),
         Number("The VAE's rate KL(q‖p) on MNIST (mean over test images, in nats)?", vae, 0.3, "nats", 1),
         Choice(
-            "Compared with the VAE, the α-VAEs with a learnt skew encode…",
-            ("more information (a higher rate)", "less information (a lower rate)"),
+            "Compared with the VAE, the α-VAEs with a learnt skew…",
+            ("spend a higher rate (more nats)", "spend a lower rate (fewer nats)"),
             0 if learnt.mean() > vae else 1,
         ),
     ]

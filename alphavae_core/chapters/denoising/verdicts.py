@@ -263,7 +263,32 @@ def forward_reverse_text(rows: pd.DataFrame, baseline: float | None = None) -> s
             f"{d1.text()}, {d1.word()}: forward KL {'gains' if gains else 'does not gain'} on reverse KL as σ grows"
             f"{', as the paper expects' if gains else ', against the paper’s expectation'}."
         )
+        text += _both_kl_beat_baseline(rows, s, both, s1, baseline)
     return text
+
+
+def _both_kl_beat_baseline(
+    rows: pd.DataFrame, s: pd.DataFrame, both: list[float], end: float, baseline: float | None
+) -> str:
+    """Where the trend's end point has both KL models worse than the mean training image, say so and
+    give the difference at the highest level where both still beat it."""
+    if baseline is None:
+        return ""
+    mean = s.set_index(["regulariser", "noise"])["mean"]
+    if not (mean[("kl", end)] >= baseline and mean[("fwdkl", end)] >= baseline):
+        return ""
+    text = (
+        f" At σ = {end:g} both KL models do worse than the mean training image ({mean[('fwdkl', end)]:.1f} "
+        f"and {mean[('kl', end)]:.1f} against {baseline:.1f})"
+    )
+    good = [sg for sg in both if mean[("kl", sg)] < baseline and mean[("fwdkl", sg)] < baseline]
+    if not good:
+        return text + "."
+    diff = _pair(rows, good[-1], "fwdkl", "kl")
+    return text + (
+        f"; at σ = {good[-1]:g}, the highest level where both beat it, the difference is {diff.text()}, "
+        f"{diff.word()}: the sign turns only where both do worse than predicting the mean image."
+    )
 
 
 def collapse_text(rows: pd.DataFrame, baseline: float | None = None) -> str:
@@ -342,7 +367,7 @@ def claims_table(rows: pd.DataFrame, baseline: float | None = None) -> pd.DataFr
         (
             "trainable skew gives the lowest test error at every noise level",
             'yes, "consistently"',
-            f"{'yes' if len(resolved) == len(complete) else 'no'}: lowest with a resolved paired "
+            f"{'yes' if len(resolved) == len(complete) else 'yes, where testable' if useful and len(resolved) == len(useful) and lowest else 'no'}: lowest with a resolved paired "
             f"difference at {_count(resolved)} of {len(complete)} levels"
             + ("" if lowest else "; not lowest at some level")
             + (
