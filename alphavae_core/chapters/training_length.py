@@ -270,7 +270,7 @@ def _verdict_row(rows: pd.DataFrame, histories: Mapping[str, Any], which: str) -
         runner = means.drop(best).idxmin() if len(means) > 1 else None
         diff = _paired_difference(t1, best, runner) if runner else None
         rate = t1.groupby("regulariser")["rate"].mean()
-        return (f"{TEXT_LABELS[best]} lowest ({means[best]:.2f}, rate {rate[best]:.1f} nats)"
+        return (f"{TEXT_LABELS[best]} lowest of the {len(means)} with rows ({means[best]:.2f}, rate {rate[best]:.1f} nats)"
                 + (f"; against {TEXT_LABELS[runner]}: {diff.text()} ({diff.word()})" if diff else ""))  # fmt: skip
     if which in ("tdgjs", "tgjs"):
         fixed = {"tdgjs": "dgjs", "tgjs": "gjs"}[which]
@@ -278,7 +278,7 @@ def _verdict_row(rows: pd.DataFrame, histories: Mapping[str, Any], which: str) -
         return f"{diff.text()}: {diff.word()}" if diff.n else "not measured"
     if which == "matched":
         table = rd.matched_rate(rows[rows["dataset"] == "mnist"], "tdgjs")
-        if 1.0 not in getattr(table, "index", []):
+        if 1.0 not in getattr(table, "index", []) or table.loc[1.0, "seeds"] == 0:
             return "not measured"
         return f"{table.loc[1.0, 'difference']}: {table.loc[1.0, 'verdict']}"
     if which == "order":
