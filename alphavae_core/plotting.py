@@ -43,6 +43,53 @@ LABELS: dict[str, str] = {
     "tdgjs": r"t-JS$_*^{G_\alpha}$ ($\alpha_*$-VAE)",
 }
 
+# The same names for tables and prose. ``TEXT_NAMES`` is plain Unicode (a table's text form, a
+# terminal); ``HTML_NAMES`` typesets sub- and superscripts in an HTML table cell (no MathJax needed);
+# ``MARKDOWN_NAMES`` is MyST inline maths for generated prose. One source, so a chapter never spells
+# a regulariser its own way.
+TEXT_NAMES: dict[str, str] = {
+    "kl": "KL(q‖p)",
+    "fwdkl": "KL(p‖q)",
+    "beta": "β-VAE",
+    "mmd": "InfoVAE (MMD)",
+    "gjs": "JS^Gα",
+    "dgjs": "JS*^Gα",
+    "tgjs": "t-JS^Gα",
+    "tdgjs": "t-JS*^Gα",
+}
+_GA = "<sup>G<sub>α</sub></sup>"
+HTML_NAMES: dict[str, str] = {
+    "kl": "KL(<i>q</i>‖<i>p</i>)",
+    "fwdkl": "KL(<i>p</i>‖<i>q</i>)",
+    "beta": "β-VAE",
+    "mmd": "InfoVAE (MMD)",
+    "gjs": f"JS{_GA}",
+    "dgjs": f"JS<sub>*</sub>{_GA}",
+    "tgjs": f"t-JS{_GA}",
+    "tdgjs": f"t-JS<sub>*</sub>{_GA}",
+}
+MARKDOWN_NAMES: dict[str, str] = {
+    "kl": r"$\mathrm{KL}(q\|p)$",
+    "fwdkl": r"$\mathrm{KL}(p\|q)$",
+    "beta": r"$\beta$-VAE",
+    "mmd": "InfoVAE (MMD)",
+    "gjs": r"$\mathrm{JS}^{G_\alpha}$",
+    "dgjs": r"$\mathrm{JS}_*^{G_\alpha}$",
+    "tgjs": r"$\text{t-JS}^{G_\alpha}$",
+    "tdgjs": r"$\text{t-JS}_*^{G_\alpha}$",
+}
+
+
+def name(key: str, form: str = "text") -> str:
+    """A regulariser's name as ``form`` = ``"text"``, ``"html"`` or ``"markdown"``."""
+    names = {"text": TEXT_NAMES, "html": HTML_NAMES, "markdown": MARKDOWN_NAMES}.get(form)
+    if names is None:
+        raise ValueError(f"form must be text, html or markdown, not {form!r}")
+    if key not in names:
+        raise ValueError(f"no name for {key!r}; known: {', '.join(names)}")
+    return names[key]
+
+
 # Distributions drawn in density plots (none of them a regulariser's colour).
 DENSITY_COLOURS: dict[str, str] = {"p": "#4c4c4c", "q": "#17a2b8", "n_alpha": "#c44e52"}
 
