@@ -125,7 +125,6 @@
     return doc.documentElement.outerHTML;
   }
 
-  window.bookSearchText = { texToText };  // for the browser test
   if (typeof Search !== "undefined" && Search.htmlToText) {
     const htmlToText = Search.htmlToText;
     Search.htmlToText = (htmlString, anchor) => htmlToText(readable(htmlString), anchor);
