@@ -275,6 +275,10 @@ _LAYOUT_JS = r"""
     const numbered = math && (math.querySelector('span.eqno, mjx-labels, mjx-mlabeledtr') !== null);
     (numbered ? equations : overflow).push(name(el) + ': ' + bad.past + ' px cut (' + bad.by + ')');
   }
+  // Display equations wider than the column (they scroll inside it rather than being cut).
+  const scrolling = Array.from(article.querySelectorAll('div.math > mjx-container[display=true]'))
+    .filter(c => visible(c) && c.scrollWidth > c.clientWidth + 1)
+    .map(c => name(c) + ': ' + (c.scrollWidth - c.clientWidth) + ' px to scroll');
   const cramped = [];
   for (const table of article.querySelectorAll('table')) {
     if (!visible(table)) continue;
@@ -310,7 +314,7 @@ _LAYOUT_JS = r"""
     weight[kind] = (weight[kind] || 0) + (e.transferSize || e.encodedBodySize || 0);
   }
   return {
-    overflow, equations, cramped, figures, weight,
+    overflow, equations, scrolling, cramped, figures, weight,
     sideways: Math.max(0, document.documentElement.scrollWidth - window.innerWidth),
   };
 }
@@ -322,12 +326,54 @@ def layout_report(page) -> dict:
 
     ``overflow``: main-column content (tables, figures, code, unnumbered equations) that extends past
     the column with no way to scroll to all of it; ``equations``: numbered equations so cut;
+    ``scrolling``: display equations wider than the column, which the reader scrolls sideways;
     ``cramped``: tables whose cells have less than 8 px of horizontal padding; ``sideways``: how far
     the page body scrolls sideways (px); ``figures``: images of the article without a caption or
     with an alt text that is missing, too short, or a file name; ``weight``: bytes loaded by kind
     (html, theme, icons, fonts, mathjax, figures).
     """
     return page.evaluate(_LAYOUT_JS)
+
+
+_SEARCH_JS = """
+() => Array.from(document.querySelectorAll('.search-button__button, input[type=search], form[role=search]'))
+  .filter(el => !el.closest('dialog, .bd-search-container') && el.checkVisibility()
+    && el.getBoundingClientRect().width > 0)
+  .map(el => (el.closest('.bd-sidebar-primary, .bd-header-article, header, footer') || document.body)
+    .className.split(' ')[0] + ': ' + el.tagName.toLowerCase() + '.' + el.className.trim().split(/\\s+/).join('.'))
+"""
+
+
+def search_entry_points(page) -> list[str]:
+    """The search fields and buttons a reader can see (where each sits: sidebar, header...).
+
+    Left out: the search dialog they open, and the search page's own field (the search itself).
+    """
+    return page.evaluate(_SEARCH_JS)
+
+
+_ICONS_JS = """
+() => {
+  const icons = Array.from(document.querySelectorAll('i[class*="fa-"], span[class*="fa-"]'))
+    .filter(el => el.checkVisibility() && el.getBoundingClientRect().width > 0);
+  const blank = [];
+  for (const el of icons) {
+    const before = getComputedStyle(el, '::before');
+    const family = before.fontFamily.split(',')[0].trim();
+    const drawn = before.content !== 'none' && before.content !== 'normal'
+      && document.fonts.check(`${before.fontWeight} 16px ${family}`, before.content.replace(/"/g, ''));
+    if (!drawn) blank.push(el.className);
+  }
+  return {icons: icons.length, svg: document.querySelectorAll('svg.svg-inline--fa').length, blank};
+}
+"""
+
+
+def icons_report(page) -> dict:
+    """Font Awesome icons on the page: how many are visible as webfont glyphs (``icons``), how many
+    the old SVG script drew (``svg``), and the classes of visible icons with no glyph (``blank``)."""
+    page.evaluate("() => document.fonts.ready")
+    return page.evaluate(_ICONS_JS)
 
 
 def set_slider(page, selector: str, value: float) -> float:
