@@ -27,7 +27,11 @@ PAGES = ("book/01_divergences.html", "book/02_skew_optimisation.html", "book/03_
 MIN_SCALE = 0.85
 # Each explorer's sliders and the values they visit: every combination of the extremes.
 EXPLORERS = {
-    "chapter 1": ("book/01_divergences.html", "explorer", {"alpha": (0, 1), "mu": (-3, 3), "logvar": (-3, 2)}),
+    "chapter 1": (
+        "book/01_divergences.html",
+        "explorer",
+        {"alpha": (0, 1), "mu": (-3, 3), "logvar": (-3, 2)},
+    ),
     "chapter 2": (
         "book/02_skew_optimisation.html",
         "skew-explorer",
