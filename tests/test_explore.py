@@ -110,8 +110,12 @@ def test_static_figures():
     examples = {"a": (1.0, -1.0), "b": (0.0, 1.0), "c": (2.0, 0.0)}
     axes = plot_divergence_vs_alpha(examples)
     assert len(axes) == 3 and all(len(ax.lines) == 4 for ax in axes)
-    assert axes[0].get_ylabel() == "divergence (nats)"
-    assert len(axes[0].figure.legends) == 1
+    assert axes[0].get_ylabel() == "divergence (nats)" and axes[2].get_ylabel() == "divergence (nats)"
+    # two panels a row, so the figure fits a book column (~7 in at 110 dpi) at its natural size
+    fig = axes[0].figure
+    assert fig.get_figwidth() <= 6.6
+    spare = [ax for ax in fig.axes if not any(ax is a for a in axes)]
+    assert len(spare) == 1 and spare[0].get_legend() is not None and not spare[0].axison
     ax = plot_geometric_means(1.0, -1.0, (0.0, 0.5, 1.0))
     assert len(ax.lines) == 5 and ax.get_legend() is not None
     plt.close("all")

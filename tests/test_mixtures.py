@@ -433,3 +433,26 @@ def test_convergence_and_schedule_tables_read_the_trajectories() -> None:
     effect = sm.schedule_effect(res)
     assert effect.loc[("b", "primal"), "largest |Δα|"] == pytest.approx(0.3)
     assert analysis.low_skew_share(table, "b", "primal").loc[8] == "1 of 1"
+    html = sm.convergence_html(res, dims=(8,))
+    # answer first (where the seeds end, largest moves), every run collapsed under it
+    assert html.index("0.33–0.33") < html.index("<details>") < html.index("0.450")
+    assert "t-JS<sub>*</sub><sup>G<sub>α</sub></sup> (dual)" in html and "1 of 1" in html
+
+
+def test_chapter3_html_tables_are_compact_typeset_and_answer_first() -> None:
+    check = pd.DataFrame(
+        {"case": ["one", "one", "two"], "divergence": ["primal", "dual", "primal"], "alpha": [0.0, 0.5, 1.0],
+         "reference": [1.0, 2.0, 3.0], "estimate": [1.01234, 2.0, 2.9], "stderr": [0.01, 0.02, 0.1],
+         "z": [1.234, 0.0, 1.0]}
+    )  # fmt: skip
+    html = sm.validation_html(check)
+    compact, detail = html.split("<details>")
+    assert compact.count("<tr") == 3 + 2  # one row per (case, divergence), two header rows
+    assert "JS<sup>G<sub>α</sub></sup>" in compact and "1.23" in compact and "0.100" in compact
+    assert "1.012" in detail and "1.01234" not in detail
+    table = _table({("a", 2, "dual"): [0.4, 0.5], ("b", 10, "primal"): [0.3, 0.3]})
+    assert "0.450\u00a0±\u00a00.071" in sm.skew_tables_html(table)
+    fitted = pd.DataFrame({"objective": ["dual", "kl"], "learnt alpha": [0.5, float("nan")],
+                           "KL(q||p)": [0.1, 0.2], "KL(p||q)": [0.3, 0.4]})  # fmt: skip
+    shown = sm.fitted_html(fitted)
+    assert "KL(<i>q</i>‖<i>p</i>)" in shown and "–" in shown and "nan" not in shown

@@ -237,12 +237,17 @@ def alpha_explorer_html(
 def plot_divergence_vs_alpha(examples: dict[str, tuple[float, float]], axes=None):
     """One panel per 1-D q: primal and dual JS^Galpha against alpha, with the two KLs they join.
 
-    ``examples`` maps a panel title to ``(mu, logvar)``. Returns the axes.
+    ``examples`` maps a panel title to ``(mu, logvar)``. Without ``axes`` the panels fill a grid two
+    wide (a book column holds two legible panels, not three), and the legend takes a spare cell of
+    the grid, or the foot of the figure when there is none. Returns the axes of the panels.
     """
     if axes is None:
-        _, axes = new_figure(ncols=len(examples), width=3.0 * len(examples), height=3.2)
-    axes = np.atleast_1d(axes)
-    for ax, (name, (mu, logvar)) in zip(axes, examples.items(), strict=True):
+        nrows = -(-(len(examples) + 1) // 2)
+        _, grid = new_figure(ncols=2, nrows=nrows, width=6.4, height=2.6 * nrows + 0.2)
+        axes = np.atleast_1d(grid).ravel()
+    axes = np.atleast_1d(axes).ravel()
+    panels, spare = axes[: len(examples)], axes[len(examples) :]
+    for ax, (name, (mu, logvar)) in zip(panels, examples.items(), strict=True):
         c = divergence_curves(float(mu), float(logvar))
         ax.axhline(c["kl_qp"], color=PALETTE["kl"], ls="--", lw=1.3, label=label("kl"))
         ax.axhline(c["kl_pq"], color=PALETTE["fwdkl"], ls=":", lw=1.6, label=label("fwdkl"))
@@ -250,14 +255,19 @@ def plot_divergence_vs_alpha(examples: dict[str, tuple[float, float]], axes=None
         ax.plot(c["alpha"], c["dual"], color=DUAL_COLOUR, lw=2.2, ls="--", label=DUAL_LABEL)
         top = max(c["kl_qp"], c["kl_pq"])
         ax.set(xlim=(0.0, 1.0), ylim=(0.0, 1.12 * top), xlabel=r"skew $\alpha$", title=name)
-    axes[0].set_ylabel("divergence (nats)")
-    handles, labels = axes[0].get_legend_handles_labels()
+    ncols = 2 if len(panels) > 1 else 1
+    for ax in panels[::ncols]:
+        ax.set_ylabel("divergence (nats)")
+    handles, labels = panels[0].get_legend_handles_labels()
     order = [2, 3, 0, 1]
-    axes[0].figure.legend(
-        [handles[i] for i in order], [labels[i] for i in order], loc="outside lower center", ncol=4,
-        fontsize="small",
-    )  # fmt: skip
-    return axes
+    handles, labels = [handles[i] for i in order], [labels[i] for i in order]
+    for ax in spare:
+        ax.axis("off")
+    if len(spare):
+        spare[0].legend(handles, labels, loc="center", fontsize="medium")
+    else:
+        panels[0].figure.legend(handles, labels, loc="outside lower center", ncol=2, fontsize="small")
+    return panels
 
 
 def plot_geometric_means(mu: float, logvar: float, alphas: tuple[float, ...], ax=None):

@@ -25,10 +25,43 @@ function niceTicks(lo, hi, count) {
   return { ticks, step };
 }
 
-function tickText(value, step) {
+// The labels of one axis' ticks, each at most about six characters: fixed-point while every label
+// is that short ("0.25", "1500"), else all of them as a mantissa and a power of ten ("5e5", "1e6",
+// "1.5e6"), with the digits the step between ticks needs. "1500000" would overflow the margin.
+function tickTexts(ticks, step) {
+  const values = ticks.map((t) => (Math.abs(t) < step * 1e-6 ? 0 : t));
   const decimals = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
-  const text = (Math.abs(value) < step * 1e-6 ? 0 : value).toFixed(decimals);
-  return text.replace('-', '\u2212');
+  let texts = values.map((v) => v.toFixed(decimals));
+  if (texts.some((t) => t.replace('-', '').length > 6)) {
+    texts = values.map((v) => {
+      if (v === 0) return '0';
+      const exponent = Math.floor(Math.log10(Math.abs(v)) + 1e-9);
+      const digits = Math.max(0, Math.min(6, exponent - Math.floor(Math.log10(step) + 1e-9)));
+      let mantissa = (v / Math.pow(10, exponent)).toFixed(digits);
+      if (mantissa.includes('.')) mantissa = mantissa.replace(/0+$/, '').replace(/\.$/, '');
+      return `${mantissa}e${exponent}`;
+    });
+  }
+  return texts.map((t) => t.replace(/-/g, '\u2212'));
+}
+
+// Width of the widest label in SVG units: measured where the page lays the SVG out, otherwise
+// estimated from the character count (about 0.6 em a character).
+function labelWidth(svg, texts) {
+  const probe = svgEl('text', { x: 0, y: -100, visibility: 'hidden' }, svg);
+  let widest = 0;
+  for (const text of texts) {
+    probe.textContent = text;
+    let width = 0;
+    try {
+      width = probe.getComputedTextLength();
+    } catch (e) {
+      width = 0;
+    }
+    widest = Math.max(widest, width > 0 ? width : 0.6 * 14.5 * text.length);
+  }
+  svg.removeChild(probe);
+  return widest;
 }
 
 class Plot {
@@ -37,7 +70,8 @@ class Plot {
     this.svg = svg;
     this.width = options.width || 420;
     this.height = options.height || 270;
-    this.margin = { top: 8, right: 14, bottom: 46, left: 60 };
+    // top and right leave room for half a tick label; left grows with the y tick labels (frame)
+    this.margin = { top: 12, right: 16, bottom: 46, left: 60 };
     this.xlabel = options.xlabel || '';
     this.ylabel = options.ylabel || '';
     svg.setAttribute('viewBox', `0 0 ${this.width} ${this.height}`);
@@ -50,6 +84,10 @@ class Plot {
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     this.xlim = xlim;
     this.ylim = ylim;
+    const yt = niceTicks(ylim[0], ylim[1], 5);
+    const yTexts = tickTexts(yt.ticks, yt.step);
+    // the y tick labels end 6 units left of the axis; the rotated axis label needs 24 more
+    this.margin.left = Math.max(60, Math.ceil(labelWidth(svg, yTexts)) + 6 + 26);
     const m = this.margin;
     const right = this.width - m.right;
     const bottom = this.height - m.bottom;
@@ -60,18 +98,18 @@ class Plot {
     const grid = svgEl('g', { class: 'avx-grid' }, svg);
     const labels = svgEl('g', {}, svg);
     const xt = niceTicks(xlim[0], xlim[1], 5);
-    for (const t of xt.ticks) {
+    const xTexts = tickTexts(xt.ticks, xt.step);
+    xt.ticks.forEach((t, i) => {
       const x = this.x(t).toFixed(2);
       svgEl('line', { x1: x, x2: x, y1: m.top, y2: bottom }, grid);
-      svgEl('text', { x, y: bottom + 18, 'text-anchor': 'middle' }, labels).textContent = tickText(t, xt.step);
-    }
-    const yt = niceTicks(ylim[0], ylim[1], 5);
-    for (const t of yt.ticks) {
+      svgEl('text', { x, y: bottom + 18, 'text-anchor': 'middle' }, labels).textContent = xTexts[i];
+    });
+    yt.ticks.forEach((t, i) => {
       const y = this.y(t).toFixed(2);
       svgEl('line', { x1: m.left, x2: right, y1: y, y2: y }, grid);
       svgEl('text', { x: m.left - 6, y, 'text-anchor': 'end', 'dominant-baseline': 'middle' }, labels)
-        .textContent = tickText(t, yt.step);
-    }
+        .textContent = yTexts[i];
+    });
     const axes = svgEl('g', { class: 'avx-axis', fill: 'none' }, svg);
     svgEl('path', { d: `M${m.left},${m.top}V${bottom}H${right}` }, axes);
     svgEl('text', { x: (m.left + right) / 2, y: this.height - 6, 'text-anchor': 'middle' }, labels)

@@ -251,7 +251,7 @@ def plot_landscapes(examples: dict[str, tuple[float, float]], axes=None):
     if axes is None:
         ncols = min(2, len(examples))
         nrows = -(-len(examples) // ncols)
-        _, axes = new_figure(ncols=ncols, nrows=nrows, width=7.6, height=2.6 * nrows + 0.5)
+        _, axes = new_figure(ncols=ncols, nrows=nrows, width=6.4, height=2.5 * nrows + 0.8)
     axes = np.atleast_1d(axes).ravel()
     for ax, (name, (mean, logvar)) in zip(axes, examples.items(), strict=True):
         c = skew_curves(float(mean), float(logvar))
@@ -275,16 +275,21 @@ def plot_landscapes(examples: dict[str, tuple[float, float]], axes=None):
     handles, labels = axes[0].get_legend_handles_labels()
     handles.append(plt.Line2D([], [], marker="o", ls="", color="0.2"))
     labels.append("exact minimisers (filled)")
-    axes[0].figure.legend(handles, labels, loc="outside lower center", ncol=3, fontsize="small")
+    axes[0].figure.legend(handles, labels, loc="outside lower center", ncol=2, fontsize="small")
     return axes
 
 
 def plot_gap_maps(iso, het, axes=None):
     """Exact minimiser minus eq. 16 over the isotropic (mean, log-variance) sweep, primal and dual,
     and exact against eq. 16 for the heterogeneous sweep (one point per q).
+
+    Without ``axes``: the two maps side by side above a square scatter, so that the figure fits a
+    book column at its natural size. ``axes`` is otherwise three axes: primal map, dual map, scatter.
     """
     if axes is None:
-        _, axes = new_figure(ncols=3, width=10.0, height=3.3)
+        fig = plt.figure(figsize=(6.4, 6.2))
+        axes = list(fig.subplot_mosaic([["primal", "dual"], ["scatter", "scatter"]]).values())
+        axes[2].set_box_aspect(1)
     means, logvars = np.unique(iso["mean"]), np.unique(iso["logvar"])
     for ax, column, title in (
         (axes[0], "exact_primal", r"primal JS$^{G_\alpha}$"),
@@ -301,9 +306,11 @@ def plot_gap_maps(iso, het, axes=None):
         image = ax.pcolormesh(
             logvars, means, grid.to_numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit, shading="nearest"
         )
-        ax.figure.colorbar(image, ax=ax, label=r"exact $\alpha^*$ $-$ eq. 16 (skew)")
-        ax.set(xlabel="log-variance $s$ of $q$ (log of a variance)", ylabel="mean $m$ of $q$", title=title)
+        ax.figure.colorbar(image, ax=ax, label=r"exact $\alpha^*$ $-$ eq. 16 (skew)", shrink=0.9)
+        ax.set(xlabel="log-variance $s$ of $q$\n(log of a variance)", title=title)
         ax.grid(False)
+    axes[0].set_ylabel("mean $m$ of $q$")
+    axes[1].tick_params(labelleft=False)  # the same means as the primal's map: keep the colour bars clear
     ax = axes[2]
     for column, col, name in (
         ("exact_primal", PRIMAL_COLOUR, r"primal JS$^{G_\alpha}$"),
@@ -315,7 +322,7 @@ def plot_gap_maps(iso, het, axes=None):
     ax.set(
         xlabel=r"eq. 16 (skew $\alpha$)",
         ylabel=r"exact $\alpha^*$ (skew $\alpha$)",
-        title=f"random diagonal q, d = {', '.join(map(str, dims))}",
+        title=f"random diagonal $q$, d = {', '.join(map(str, dims))}",
         xlim=(0, 1),
         ylim=(0, 1),
     )
@@ -329,7 +336,7 @@ def plot_curvature(examples: dict[str, tuple[float, float]], n_alpha: int = 201,
     One line style per posterior of ``examples``; the primal in its colour, the dual in its own.
     """
     if axes is None:
-        _, axes = new_figure(ncols=2, width=8.0, height=3.3, sharey=True)
+        _, axes = new_figure(ncols=2, width=6.4, height=3.6, sharey=True)
     alphas = torch.linspace(0.0, 1.0, n_alpha, dtype=torch.float64)
     for (name, (mean, logvar)), style in zip(examples.items(), LINE_STYLES, strict=False):
         mu = torch.tensor([float(mean)], dtype=torch.float64)
@@ -343,8 +350,13 @@ def plot_curvature(examples: dict[str, tuple[float, float]], n_alpha: int = 201,
     for ax, title in zip(axes, (r"primal JS$^{G_\alpha}$", r"dual JS$_*^{G_\alpha}$"), strict=True):
         ax.axhline(1.0, color="0.3", ls="-", lw=0.8)
         ax.set(yscale="log", xlabel=r"skew $\alpha$", title=title, xlim=(0, 1))
-        ax.legend(fontsize="x-small", title=r"posterior $q$ (grey line: eq. 20)", title_fontsize="x-small")
     axes[0].set_ylabel(r"curvature $f''(\alpha)\,/\,\lambda$ (ratio)")
+    # one legend for both panels: the line style names the posterior, whatever the colour
+    handles = [plt.Line2D([], [], color="0.3", ls=style, lw=1.8) for _, style in zip(examples, LINE_STYLES)]
+    axes[0].figure.legend(
+        handles, list(examples), loc="outside lower center", ncol=len(handles), fontsize="small",
+        title=r"posterior $q$ (grey line: eq. 20)", title_fontsize="small",
+    )  # fmt: skip
     return axes
 
 
@@ -355,7 +367,7 @@ def plot_gd(mu, logvar, starts, steps: int, axes=None, title: str = ""):
     step). Right: the gap of the exact primal (solid) against eq. 28's bound (dotted).
     """
     if axes is None:
-        _, axes = new_figure(ncols=2, width=8.0, height=3.0)
+        _, axes = new_figure(ncols=2, width=6.4, height=3.0)
     steps_axis = np.arange(steps + 1)
     exact = gd_trajectory(mu, logvar, starts, steps)
     approx = gd_trajectory(mu, logvar, starts, steps, objective="approx")
@@ -374,7 +386,7 @@ def plot_gd(mu, logvar, starts, steps: int, axes=None, title: str = ""):
     axes[0].set(
         xlabel="gradient-descent step $T$", ylabel=r"skew $\alpha_T$", ylim=(-0.03, 1.03), title=title
     )
-    axes[0].legend(fontsize="x-small", ncol=2)
+    axes[0].legend(fontsize="x-small", ncol=2, loc="upper right")
     axes[1].set(
         xlabel="gradient-descent step $T$", ylabel=r"$f(\alpha_T) - f(\alpha^*)$ (nats)", ylim=(1e-17, None)
     )
@@ -393,7 +405,7 @@ def plot_adam(traj, rates, star: float, eq16: float, axes=None):
     the exact primal since its curvature is at least lambda).
     """
     if axes is None:
-        _, axes = new_figure(ncols=len(rates), width=4.0 * len(rates), height=3.1, sharey=True)
+        _, axes = new_figure(ncols=len(rates), width=3.2 * len(rates), height=3.4, sharey=True)
     steps_axis = np.arange(traj.shape[0])
     for k, (ax, rate) in enumerate(zip(np.atleast_1d(axes), rates, strict=True)):
         for i, col in enumerate(EXAMPLE_COLOURS[: traj.shape[-1]]):
@@ -407,5 +419,8 @@ def plot_adam(traj, rates, star: float, eq16: float, axes=None):
         ax.set(xscale="symlog", xlabel="Adam step (symmetric-log scale)", title=f"learning rate {rate:g}")
         ax.set(ylim=(-0.03, 1.03), xlim=(0, steps_axis[-1]))
     np.atleast_1d(axes)[0].set_ylabel(r"skew $\alpha_t$")
-    np.atleast_1d(axes)[-1].legend(fontsize="x-small", loc="upper right")
+    handles, labels = np.atleast_1d(axes)[-1].get_legend_handles_labels()
+    np.atleast_1d(axes)[-1].figure.legend(
+        handles, labels, loc="outside lower center", ncol=3, fontsize="small"
+    )
     return axes

@@ -1,12 +1,13 @@
 """Chapter 3, the synthetic mixtures (the paper's Figure 2): ``distributions`` (mixtures and the JS^Galpha
-estimators), ``fit`` (the experiment, ``alphavae mixtures``), ``analysis`` (tables and panels) and
+estimators), ``fit`` (the experiment, ``alphavae mixtures``), ``analysis`` (tables and panels),
 ``comparison`` (like for like with the paper: its released values, its Gaussian ball, convergence
-and its claims).
+and its claims) and ``tables`` (the chapter's tables as HTML, answer first).
 """
 
 from alphavae_core.chapters.synthetic_mixtures.analysis import (
     Figure2Results,
     dual_trend,
+    figure_legend,
     history_of,
     illustration,
     load_figure2,
@@ -68,4 +69,14 @@ from alphavae_core.chapters.synthetic_mixtures.fit import (
     missing_configs,
     run_figure2,
     run_one,
+)
+from alphavae_core.chapters.synthetic_mixtures.tables import (
+    ball_vs_full_html,
+    claims_html,
+    convergence_html,
+    fitted_html,
+    mixture_html,
+    released_html,
+    skew_tables_html,
+    validation_html,
 )

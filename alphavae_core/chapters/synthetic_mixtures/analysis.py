@@ -164,9 +164,7 @@ def plot_panel(ax, table: pd.DataFrame, panel: str, objectives: tuple[str, ...] 
         )
         dots = table[(table["panel"] == panel) & (table["objective"] == obj)]
         ax.scatter(dots[x] + shift, dots["alpha_final"], s=8, alpha=0.35, color=colour(PLOT_KEY[obj]))
-    ax.set_xlabel(
-        "mixture components (2-D)" if panel == "a" else f"dimension ({RATIO} components per dimension)"
-    )
+    ax.set_xlabel("mixture components (2-D)" if panel == "a" else f"dimension $d$ ({RATIO}$d$ components)")
     ax.set_ylabel(r"learnt $\alpha$")
     ax.set_ylim(-0.03, 1.03)
 
@@ -201,6 +199,21 @@ def plot_fits_2d(ax, p: GaussianMixture, fits: dict[str, Gaussian], extent: floa
     ax.set_aspect("equal")
     ax.set_xlim(-extent, extent)
     ax.set_ylim(-extent, extent)
+
+
+def figure_legend(axes) -> None:
+    """One legend for a row of panels, under them: every label of ``axes`` once, in order of appearance.
+
+    Below the panels it hides no data point, which a legend inside a narrow panel would.
+    """
+    seen: dict[str, Any] = {}
+    for ax in axes:
+        for handle, text in zip(*ax.get_legend_handles_labels()):
+            seen.setdefault(text, handle)
+    if seen:
+        axes[0].figure.legend(
+            list(seen.values()), list(seen), loc="outside lower center", ncol=2, fontsize="small"
+        )
 
 
 def shade_map(name: str):

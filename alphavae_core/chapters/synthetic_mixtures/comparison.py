@@ -21,6 +21,7 @@ import pandas as pd
 from alphavae_core.chapters.synthetic_mixtures.analysis import Figure2Results, summarise
 from alphavae_core.chapters.synthetic_mixtures.fit import (
     PLOT_KEY,
+    RATIO,
     _paths,
     command,
     configs,
@@ -147,9 +148,14 @@ def plot_trajectories(axes, res: Figure2Results, dims: tuple[int, ...] = (8, 10)
             ax.set_title(f"{label(PLOT_KEY[obj])}, d = {d}", fontsize="medium")
             ax.set_ylim(-0.03, 1.03)
             ax.set_ylabel(r"$\alpha$")
-        row_axes[-1].legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
     for ax in axes[-1]:
         ax.set_xlabel("optimiser step")
+    # one legend under the grid (beside it, it would squeeze the panels in a book column)
+    handles, labels = axes[0, 0].get_legend_handles_labels()
+    if handles:
+        axes[0, 0].figure.legend(
+            handles, labels, loc="outside lower center", ncol=len(handles), fontsize="x-small"
+        )
 
 
 def schedule_effect(res: Figure2Results) -> pd.DataFrame:
@@ -278,7 +284,7 @@ def plot_ball_vs_full(axes, table: pd.DataFrame, ball: pd.DataFrame) -> None:
             ax.set_xticks(sorted(shown))
             ax.set_xlim(min(shown) - 0.75, max(shown) + 0.75)
         ax.set_xlabel(
-            "mixture components (2-D)" if panel == "a" else "dimension (5 components per dimension)"
+            "mixture components (2-D)" if panel == "a" else f"dimension $d$ ({RATIO}$d$ components)"
         )
         ax.set_ylim(-0.03, 1.03)
         if not shown:
