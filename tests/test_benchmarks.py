@@ -230,8 +230,8 @@ def test_verdict_counts_the_sweep_claims(cpu_results) -> None:
 def test_endpoint_check_pairs_equal_objectives(cpu_results) -> None:
     _, rows, _ = cpu_results
     check = b.endpoint_check(rows)
-    assert list(check["run"]) == ["gjs, α = 0", "dgjs, α = 1", "gjs, α = 1"]
-    assert list(check["same objective as"]) == ["kl", "kl", "dgjs, α = 0"]
+    assert list(check["run"]) == ["JS^Gα at α = 0", "JS*^Gα at α = 1", "JS^Gα at α = 1"]
+    assert list(check["same objective as"]) == ["VAE (KL(q‖p))", "VAE (KL(q‖p))", "JS*^Gα at α = 0"]
 
 
 def test_grid_minimum_recovers_a_parabola_vertex() -> None:

@@ -21,9 +21,9 @@ import torch
 
 from alphavae_core.chapters import rate_distortion as rd
 from alphavae_core.chapters.benchmarks import (
-    TEXT_LABELS,
     format_mean_std,
     mean_std,
+    model_label,
     montage,
     paper_value,
     table3,
@@ -200,7 +200,7 @@ def table1_over_epochs(recs: pd.DataFrame, settings: LengthSettings, dataset: st
     columns["paper (100 epochs)"] = [
         format_mean_std(*paper_value("table1", r, dataset)) for r in TABLE1_REGULARISERS
     ]
-    return pd.DataFrame(columns, index=pd.Index([TEXT_LABELS[r] for r in TABLE1_REGULARISERS], name="VAE"))
+    return pd.DataFrame(columns, index=pd.Index([model_label(r) for r in TABLE1_REGULARISERS], name="VAE"))
 
 
 def table3_final(recs: pd.DataFrame, settings: LengthSettings) -> pd.DataFrame:
@@ -270,8 +270,8 @@ def _verdict_row(rows: pd.DataFrame, histories: Mapping[str, Any], which: str) -
         runner = means.drop(best).idxmin() if len(means) > 1 else None
         diff = _paired_difference(t1, best, runner) if runner else None
         rate = t1.groupby("regulariser")["rate"].mean()
-        return (f"{TEXT_LABELS[best]} lowest of the {len(means)} with rows ({means[best]:.2f}, rate {rate[best]:.1f} nats)"
-                + (f"; against {TEXT_LABELS[runner]}: {diff.text()} ({diff.word()})" if diff else ""))  # fmt: skip
+        return (f"{model_label(best)} lowest of the {len(means)} with rows ({means[best]:.2f}, rate {rate[best]:.1f} nats)"
+                + (f"; against {model_label(runner)}: {diff.text()} ({diff.word()})" if diff else ""))  # fmt: skip
     if which in ("tdgjs", "tgjs"):
         fixed = {"tdgjs": "dgjs", "tgjs": "gjs"}[which]
         diff = _paired_difference(t1, which, fixed)

@@ -2,7 +2,8 @@
 
 ``settings`` (which runs a preset expects, loading), ``tables``, ``scale`` (what a small preset
 allows: the pipeline check, alpha's travel, the landscape's trend, Table 3's ordering), ``claims``
-(verdicts, each "beats" with its rate difference) and ``figures``; every public name is re-exported
+(verdicts, each "beats" with its rate difference), ``figures``, and ``page`` (the tables laid out for
+the page, with ``views`` and ``names``, the typeset row labels); every public name is re-exported
 here, so a chapter imports this package alone.
 """
 
@@ -29,6 +30,22 @@ from alphavae_core.chapters.benchmarks.figures import (
     plot_reconstructions,
     test_originals,
 )
+from alphavae_core.chapters.benchmarks.names import model_label, model_name, typeset
+from alphavae_core.chapters.benchmarks.page import (
+    claims_summary,
+    claims_view,
+    endpoint_view,
+    landscape_view,
+    ordering_view,
+    pipeline_view,
+    rate_view,
+    regulariser_view,
+    scale_view,
+    status_view,
+    table1_view,
+    table3_view,
+    travel_view,
+)
 from alphavae_core.chapters.benchmarks.scale import (
     ADAM_STEP_CEILING,
     SETTLED,
@@ -54,7 +71,6 @@ from alphavae_core.chapters.benchmarks.settings import (
     ROW_COLUMNS,
     SKEWED,
     STABLE_ALPHA_STD,
-    TEXT_LABELS,
     TRAIN_IMAGES,
     TRAINABLE,
     ChapterSettings,
@@ -77,8 +93,10 @@ from alphavae_core.chapters.benchmarks.tables import (
     TABLE1_NOTES,
     format_mean_std,
     mean_std,
+    rate_correlations,
     rate_table,
     summary,
     table1,
     table3,
 )
+from alphavae_core.chapters.benchmarks.views import Shown, show

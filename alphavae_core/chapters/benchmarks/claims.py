@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from alphavae_core.chapters.benchmarks.names import markdown, model_label, model_name
 from alphavae_core.chapters.benchmarks.scale import falls_then_settles, landscape_minima, still_moving
 from alphavae_core.chapters.benchmarks.settings import (
     DATASET_LABELS,
@@ -21,7 +22,6 @@ from alphavae_core.chapters.benchmarks.settings import (
     PAPER_TABLE1,
     PAPER_TABLE3,
     STABLE_ALPHA_STD,
-    TEXT_LABELS,
     TRAINABLE,
     ChapterSettings,
     paper_value,
@@ -32,6 +32,7 @@ from alphavae_core.chapters.benchmarks.tables import _plural, summary
 from alphavae_core.chapters.seeds import Paired, from_summaries, paired
 from alphavae_core.experiments.presets import PAPER_EPOCHS, SCALES
 from alphavae_core.losses import TABLE1_REGULARISERS
+from alphavae_core.plotting import TEXT_NAMES
 
 
 # ----------------------------------------------------------------------------- what the paper claims
@@ -94,7 +95,7 @@ def _best(means: Mapping[str, float]) -> str:
     if not known:
         return "no results"
     best = min(known.values())
-    text = " = ".join(TEXT_LABELS[r] for r, m in known.items() if m == best)
+    text = " = ".join(model_label(r) for r, m in known.items() if m == best)
     return text if len(known) == len(means) else f"{text} (of {len(known)} computed)"
 
 
@@ -145,7 +146,7 @@ def claims(rows: pd.DataFrame, histories: Mapping[str, Any] | None = None) -> pd
             out.append(
                 (
                     DATASET_LABELS[d],
-                    f"learnt α of {TEXT_LABELS[r]} agrees across seeds",
+                    f"learnt α of {model_label(r)} agrees across seeds",
                     _stable(ps),
                     mine,
                     "",
@@ -213,7 +214,7 @@ def sweep_losses(rows: pd.DataFrame, d: str) -> pd.DataFrame:
     for r in TRAINABLE:
         for _, run in sweep_rows(rows, d, r).iterrows():
             if not run["test_mse"] < kl:
-                out.append((TEXT_LABELS[r], run["alpha0"], run["test_mse"], kl, run["alpha_final"]))
+                out.append((model_label(r), run["alpha0"], run["test_mse"], kl, run["alpha_final"]))
     return pd.DataFrame(out, columns=["model", "α₀", "test MSE", _VAE_MSE, "final α"])
 
 
@@ -231,7 +232,7 @@ def _sweep_claim(rows: pd.DataFrame, d: str) -> tuple[str, str, str, str]:
             continue
         wins = int((sweep["test_mse"] < kl["test_mse"].mean()).sum())
         total += len(sweep) - wins
-        parts.append(f"{'α*' if r == 'tdgjs' else 'α'}: {wins} of {len(sweep)}")
+        parts.append(f"{model_name(r)}: {wins} of {len(sweep)}")
         gaps += list(sweep["rate"] - kl["rate"].mean())
     rate = f"{min(gaps):+.2f} to {max(gaps):+.2f}" if gaps else ""
     ours = f"{'no' if total else 'yes'}: {'; '.join(parts)}" if parts else "no sweep"
@@ -250,7 +251,7 @@ def _convergence_claim(rows: pd.DataFrame, d: str) -> tuple[str, str, str]:
     parts, spread = [], []
     for r, final in _final_alphas(rows, d).items():
         if len(final) >= 2:
-            parts.append(f"{'α*' if r == 'tdgjs' else 'α'}: {final.min():.3f} to {final.max():.3f}")
+            parts.append(f"{model_name(r)}: {final.min():.3f} to {final.max():.3f}")
             spread.append(final.max() - final.min())
     if not parts:
         return claim, paper, "no sweep"
@@ -285,7 +286,8 @@ def endpoint_check(rows: pd.DataFrame) -> pd.DataFrame:
 
 
 def _run_name(regulariser: str, alpha: float | None) -> str:
-    return regulariser if alpha is None else f"{regulariser}, α = {alpha:g}"
+    """``"JS^Gα at α = 0"``; the VAE by its name."""
+    return model_label("kl") if alpha is None else f"{TEXT_NAMES[regulariser]} at α = {alpha:g}"
 
 
 def claims_count(table: pd.DataFrame, dataset: str) -> dict[str, list[str]]:
@@ -341,7 +343,7 @@ def _exceptions_text(rows: pd.DataFrame, d: str) -> str:
         )
     finals = {r: f for r, f in _final_alphas(rows, d).items() if len(f) >= 2}
     if finals and max(f.max() - f.min() for f in finals.values()) > ONE_VALUE_RANGE:
-        ranges = " and ".join(f"{f.min():.3f} to {f.max():.3f} ({TEXT_LABELS[r]})" for r, f in finals.items())
+        ranges = " and ".join(f"{f.min():.3f} to {f.max():.3f} ({model_label(r)})" for r, f in finals.items())
         what = "claim" if d == "mnist" else "check, which the paper shows for MNIST only,"
         parts.append(
             f"the Figure 4 {what} (learnt α ends at one value from every start) fails: final α {ranges}"
@@ -355,7 +357,7 @@ def verdict_text(
     """A few sentences summarising :func:`claims` at this preset, for ``IPython.display.Markdown``:
     every claim the grid tests is counted (the pairwise ones by the book's 95%-interval rule, and the
     initial-alpha sweep's Figure 1 and Figure 4 claims), each dataset's with the rate the trainable
-    models spend beyond the VAE's."""
+    models spend beyond the VAE's. Regulariser names are MyST maths (:func:`.names.markdown`)."""
     table = claims(rows)
     rates = summary(rows, "rate")
     scale = SCALES[settings.preset]
@@ -403,7 +405,7 @@ def verdict_text(
                     f"{PAPER_EPOCHS[key]}."
                 )
         kl_rate = _ours(rates, key, "kl")[0]
-        extra = [(TEXT_LABELS[r], _ours(rates, key, r)[0] - kl_rate) for r in TRAINABLE]
+        extra = [(model_label(r), _ours(rates, key, r)[0] - kl_rate) for r in TRAINABLE]
         if not math.isnan(kl_rate) and not any(math.isnan(x) for _, x in extra):
             text += (
                 f" Both trainable models spend more rate than the VAE's {kl_rate:.1f} nats: "
@@ -411,4 +413,4 @@ def verdict_text(
                 + "; whether that buys more than a weaker KL would is the rate–distortion chapter's question."
             )
         lines.append(text)
-    return "\n".join(lines)
+    return markdown("\n".join(lines))

@@ -21,7 +21,6 @@ from matplotlib.ticker import FuncFormatter, NullFormatter
 from alphavae_core import data
 from alphavae_core.chapters.benchmarks.settings import (
     DATASET_LABELS,
-    TEXT_LABELS,
     TRAINABLE,
     history,
     sweep_rows,
@@ -40,15 +39,35 @@ def shade(name: str, t: float) -> tuple[float, float, float]:
     return tuple(float(v) for v in rgb + (1.0 - rgb) * 0.75 * (1.0 - t))
 
 
+def _grey(t: float) -> tuple[float, float, float]:
+    """A grey from light (``t = 0``) to dark (``t = 1``): a legend entry for an ordered series drawn in
+    each panel's own colour."""
+    v = 0.8 - 0.6 * t
+    return (v, v, v)
+
+
+def _legend_below(fig: plt.Figure, handles: list, ncol: int = 3) -> None:
+    """One legend for the whole figure, under its panels (labels repeated across panels kept once)."""
+    seen: dict[str, Any] = {}
+    for h in handles:
+        seen.setdefault(h.get_label(), h)
+    fig.legend(list(seen.values()), list(seen), loc="outside lower center", ncol=ncol, fontsize="small")
+
+
 def _empty(ax: plt.Axes, text: str) -> None:
     ax.text(0.5, 0.5, text, ha="center", va="center", transform=ax.transAxes, color="0.4", wrap=True)
     ax.set_xticks([])
     ax.set_yticks([])
 
 
-def _axes(axes, ncols: int, nrows: int = 1, width: float = 8.0, height: float = 3.4):
+# Figures are stored at plotting.FIGURE_DPI (110); at this width one fills the book's column (about
+# 670-720 px on a laptop) at 85 % or more of its natural size, so its labels stay legible.
+FIGURE_WIDTH = 6.8
+
+
+def _axes(axes, ncols: int, nrows: int = 1, width: float = FIGURE_WIDTH, height: float = 3.4):
     if axes is None:
-        fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False)
+        fig, axes = plt.subplots(nrows, ncols, figsize=(width, height), squeeze=False, layout="constrained")
     else:
         axes = np.asarray(axes).reshape(nrows, ncols)
         fig = axes.flat[0].figure
@@ -61,9 +80,10 @@ def plot_figure1(rows: pd.DataFrame, dataset: str, axes=None) -> plt.Figure:
     Stars: learnt alpha and test MSE of each seed of Table 1's trainable runs. Lines: the other
     regularisers' mean test MSE (they have no skew). Left primal, right dual.
     """
-    fig, axes = _axes(axes, 2, width=9.6)
+    fig, axes = _axes(axes, 2, height=4.3)
     t1 = table1_rows(rows)
     t1 = t1[t1["dataset"] == dataset]
+    handles = []
     for ax, (fixed, trained) in zip(axes[0], (("gjs", "tgjs"), ("dgjs", "tdgjs"))):
         drawn = False
         for r, style in ((fixed, "o-"), (trained, "s-")):
@@ -82,7 +102,7 @@ def plot_figure1(rows: pd.DataFrame, dataset: str, axes=None) -> plt.Figure:
                 edgecolor="black",
                 linewidth=0.6,
                 zorder=5,
-                label="learnt α (per seed)",
+                label=f"{label(trained).split(' (')[0]}: learnt α (per seed)",
             )
             drawn = True
         for r in ("kl", "beta", "mmd"):
@@ -93,11 +113,15 @@ def plot_figure1(rows: pd.DataFrame, dataset: str, axes=None) -> plt.Figure:
             _empty(ax, f"no {DATASET_LABELS[dataset]} runs of\n{fixed} / {trained} yet")
             continue
         ax.set_xlim(-0.03, 1.03)
-        ax.set_xlabel("initial α (the fixed α for fixed skew)")
-        ax.set_title("primal" if fixed == "gjs" else "dual", fontsize="medium")
-        ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    axes[0, 0].set_ylabel("test MSE (squared error per image)")
-    fig.suptitle(DATASET_LABELS[dataset], fontsize="medium")
+        ax.set_xlabel("initial α (fixed skew: its α)")
+        ax.set_title(
+            f"{DATASET_LABELS[dataset]}, {'primal' if fixed == 'gjs' else 'dual'}", fontsize="medium"
+        )
+        handles += ax.get_legend_handles_labels()[0]
+    axes[0, 0].set_ylabel("test MSE (per image)")
+    if handles:  # by column: the primal's three marks, the dual's, then the three baselines
+        skewed = [h for h in handles if h.get_linestyle() != "--"]
+        _legend_below(fig, skewed + [h for h in handles if h.get_linestyle() == "--"], ncol=3)
     return fig
 
 
@@ -160,8 +184,9 @@ def plot_landscapes(
     """Figure 3: the alpha landscape of the encoder after each epoch (primal from the t-JS^Gα run,
     dual from the t-JS*^Gα run of ``seed``), each curve's minimum (dot), the run's learnt alpha at
     that epoch (open circle) and, for the primal, equation 16's approximate minimiser (cross)."""
-    fig, axes = _axes(axes, 2)
+    fig, axes = _axes(axes, 2, height=3.9)
     t1 = table1_rows(rows)
+    handles: list = []
     for ax, (r, kind) in zip(axes[0], (("tgjs", "primal"), ("tdgjs", "dual"))):
         run = t1[(t1["dataset"] == dataset) & (t1["regulariser"] == r) & (t1["seed"] == seed)]
         hist = history(histories, run.iloc[0]) if len(run) else None
@@ -173,8 +198,10 @@ def plot_landscapes(
         for e in shown:
             y = flat(land[e][kind])
             x = np.linspace(0.0, 1.0, y.size)
-            c = shade(r, e / max(len(land) - 1, 1))
-            ax.plot(x, y, color=c, lw=1.3, label=f"epoch {e + 1}")
+            t = e / max(len(land) - 1, 1)
+            c = shade(r, t)
+            ax.plot(x, y, color=c, lw=1.3)
+            handles.append(Line2D([], [], color=_grey(t), lw=1.3, label=f"epoch {e + 1}"))
             ax.plot(*grid_minimum(y, x), "o", color=c, ms=5)
             a = hist["alpha_history"][e + 1] if len(hist.get("alpha_history", [])) > e + 1 else None
             if a is not None:
@@ -186,14 +213,13 @@ def plot_landscapes(
         _plain_log_ticks(ax)
         ax.set_xlabel("α")
         ax.set_title(f"{kind}: {label(r)}", fontsize="medium")
-        marks = [
+    if handles:
+        handles += [
             Line2D([], [], ls="", marker="o", color="0.3", label="minimum"),
             Line2D([], [], ls="", marker="o", mfc="none", mec="0.3", label="learnt α"),
+            Line2D([], [], ls="", marker="x", color="0.3", label="eq. 16 (approx., primal)"),
         ]
-        if kind == "primal":
-            marks.append(Line2D([], [], ls="", marker="x", color="0.3", label="eq. 16 (approx.)"))
-        handles, _ = ax.get_legend_handles_labels()
-        ax.legend(handles=handles + marks, fontsize="x-small", ncol=2, loc="upper center")
+        _legend_below(fig, handles, ncol=4)
     axes[0, 0].set_ylabel("mean divergence per image (nats)")
     fig.suptitle(f"{DATASET_LABELS[dataset]}, seed {seed}", fontsize="medium")
     return fig
@@ -225,9 +251,10 @@ def plot_alpha_trajectories(
     """Figure 4: alpha after each epoch, from every initial alpha of the sweep (seed 0; left) and
     for every seed from 0.5 (right); primal t-JS^Gα on top, dual t-JS*^Gα below. The dashed grey
     line (primal) is equation 16's approximate minimiser for the seed-0 run, per epoch."""
-    fig, axes = _axes(axes, 2, 2, width=9.6, height=5.6)
+    fig, axes = _axes(axes, 2, 2, height=6.4)
     t1 = table1_rows(rows)
     t1 = t1[t1["dataset"] == dataset]
+    legends: dict[str, dict[str, Any]] = {"alpha0": {}, "seed": {}}  # one legend per column
     for row_axes, r in zip(axes, TRAINABLE):
         panels = (
             (row_axes[0], sweep_rows(rows, dataset, r), "alpha0", "initial α"),
@@ -244,27 +271,30 @@ def plot_alpha_trajectories(
                 continue
             for i, (k, a) in enumerate(curves):
                 shade = 0.35 + 0.65 * i / max(len(curves) - 1, 1)
-                ax.plot(
-                    range(len(a)),
-                    a,
-                    "-",
-                    marker=".",
-                    color=colour(r),
-                    alpha=shade,
-                    lw=1.2,
-                    label=f"{what} {k:g}",
+                ax.plot(range(len(a)), a, "-", marker=".", color=colour(r), alpha=shade, lw=1.2)
+                name = f"{'α₀ =' if key == 'alpha0' else 'seed'} {k:g}"
+                legends[key].setdefault(
+                    name, Line2D([], [], marker=".", color="0.2", alpha=shade, label=name)
                 )
             if r == "tgjs" and key == "seed":
                 seed0 = runs[runs["seed"] == 0]
                 land = (history(histories, seed0.iloc[0]) or {}).get("landscape", []) if len(seed0) else []
                 stars = [alpha_star_eq16(e["kl_qp"], e["kl_pq"]) for e in land]
                 if stars:
-                    ax.plot(range(1, len(stars) + 1), stars, "--", color="0.5", label="eq. 16, seed 0")
+                    ax.plot(range(1, len(stars) + 1), stars, "--", color="0.5")
+                    legends[key]["eq16"] = Line2D([], [], ls="--", color="0.5", label="eq. 16, seed 0")
             ax.set_ylim(-0.03, 1.03)
-            ax.set_title(f"{label(r)}: {what} effect", fontsize="medium")
-            ax.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.0, 1.0))
-    for ax in axes[1]:
+            ax.set_title(f"{label(r)}: by {what}", fontsize="medium")
+    for ax, handles in zip(axes[1], legends.values()):
         ax.set_xlabel("epoch")
+        if handles:
+            ax.legend(
+                handles=list(handles.values()),
+                fontsize="small",
+                ncol=2,
+                loc="upper center",
+                bbox_to_anchor=(0.5, -0.22),
+            )
     for ax in axes[:, 0]:
         ax.set_ylabel("α")
     fig.suptitle(DATASET_LABELS[dataset], fontsize="medium")
@@ -291,7 +321,7 @@ def plot_reconstructions(
         hist = history(histories, run.iloc[0]) if len(run) else None
         if hist and "reconstructions" in hist:
             strips.append(decode_images(hist["reconstructions"])[: len(originals)])
-            names.append(TEXT_LABELS[r])
+            names.append(label(r))
     if len(strips) == 1:
         _empty(ax, f"no {DATASET_LABELS[dataset]} reconstructions yet")
         return fig

@@ -20,11 +20,11 @@ import numpy as np
 import pandas as pd
 
 from alphavae_core.adam import BETAS
+from alphavae_core.chapters.benchmarks.names import model_label
 from alphavae_core.chapters.benchmarks.settings import (
     _DEFAULT_ALPHA,
     DATASET_LABELS,
     PAPER_DATASETS,
-    TEXT_LABELS,
     TRAINABLE,
     ChapterSettings,
     _alpha_steps,
@@ -70,7 +70,7 @@ def pipeline_check(rows: pd.DataFrame, settings: ChapterSettings) -> pd.DataFram
             out.append(
                 {
                     "dataset": DATASET_LABELS[d],
-                    "VAE": TEXT_LABELS[r],
+                    "VAE": model_label(r),
                     "steps per run": _alpha_steps(settings, d),
                     "test MSE, ours": format_mean_std(mse[0], mse[1], 1),
                     "test MSE, paper": format_mean_std(*paper_value("table1", r, d), digits=2),
@@ -284,7 +284,7 @@ def table3_ordering(rows: pd.DataFrame, histories: Mapping[str, Any]) -> pd.Data
             losses = [h["train_loss"][-1] for h in ends if h.get("train_loss")]
             out.append(
                 {
-                    "VAE": TEXT_LABELS[r],
+                    "VAE": model_label(r),
                     "dataset": DATASET_LABELS[d],
                     "learnt α, ours": round(float(runs["alpha_final"].mean()), 3),
                     "learnt α, paper": paper_value("table3", r, d)[0],

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from alphavae_core.chapters.benchmarks.names import model_label
 from alphavae_core.config import TrainConfig
 from alphavae_core.data.dsprites import N_IMAGES
 from alphavae_core.experiments.catalogue import benchmark_configs
@@ -46,17 +47,6 @@ NEEDS_DATA = ("chairs", "celeba")
 SKEWED = ("gjs", "dgjs", "tgjs", "tdgjs")
 TRAINABLE = ("tgjs", "tdgjs")
 FIXED_OF = {"tgjs": "gjs", "tdgjs": "dgjs"}  # the fixed-skew counterpart of each trainable one
-
-# Plain-text row names (tables print as text too, so no LaTeX here).
-TEXT_LABELS = {
-    "beta": "β-VAE (β·KL(q‖p))",
-    "mmd": "InfoVAE (MMD)",
-    "kl": "VAE (KL(q‖p))",
-    "gjs": "α-VAE, fixed α (JS^Gα)",
-    "dgjs": "α*-VAE, fixed α (JS*^Gα)",
-    "tgjs": "α-VAE (t-JS^Gα)",
-    "tdgjs": "α*-VAE (t-JS*^Gα)",
-}
 
 # The paper's Table 1 (test MSE, mean ± std over 5 seeds), copied from Deasy et al., "α-VAEs".
 # The beta-VAE (beta=4) and InfoVAE (lambda=500) rows are quoted there from Deasy et al. (2020)
@@ -286,7 +276,7 @@ def regulariser_table() -> pd.DataFrame:
         out.append(
             {
                 "name": r,
-                "Table 1 row": TEXT_LABELS[r],
+                "Table 1 row": model_label(r),
                 "divergence": reg.description,
                 "weight": f"{reg.default_weight:g}",
                 "skew α": f"{skew} {reg.default_alpha:g}" if reg.uses_skew else "-",

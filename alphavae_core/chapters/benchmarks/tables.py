@@ -8,10 +8,11 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from alphavae_core.chapters.benchmarks.names import model_label
 from alphavae_core.chapters.benchmarks.settings import (
     DATASET_LABELS,
     PAPER_DATASETS,
-    TEXT_LABELS,
+    SKEWED,
     TRAINABLE,
     ChapterSettings,
     paper_value,
@@ -89,7 +90,7 @@ def table1(rows: pd.DataFrame, settings: ChapterSettings | None = None, digits: 
         columns[(DATASET_LABELS[d], paper)] = refs
     if columns:
         columns[("note", "")] = [TABLE1_NOTES.get(r, "") for r in TABLE1_REGULARISERS]
-    index = pd.Index([TEXT_LABELS[r] for r in TABLE1_REGULARISERS], name="VAE")
+    index = pd.Index([model_label(r) for r in TABLE1_REGULARISERS], name="VAE")
     frame = pd.DataFrame(columns, index=index)
     frame.columns = (
         pd.MultiIndex.from_tuples(list(columns), names=["dataset", ""]) if columns else frame.columns
@@ -144,7 +145,7 @@ def table3(rows: pd.DataFrame, settings: ChapterSettings | None = None, digits: 
             refs.append(format_mean_std(m, s, digits=_decimals(m, digits)))
         columns[(DATASET_LABELS[d], "ours")] = ours
         columns[(DATASET_LABELS[d], "paper")] = refs
-    frame = pd.DataFrame(columns, index=pd.Index([TEXT_LABELS[r] for r in TRAINABLE], name="VAE"))
+    frame = pd.DataFrame(columns, index=pd.Index([model_label(r) for r in TRAINABLE], name="VAE"))
     if columns:
         frame.columns = pd.MultiIndex.from_tuples(list(columns), names=["dataset", ""])
     return frame
@@ -169,6 +170,25 @@ def rate_table(rows: pd.DataFrame, digits: int = 2) -> pd.DataFrame:
         kl = {d: out.loc[(d, "kl"), col] for d in out.index.get_level_values(0) if (d, "kl") in out.index}
         out[name] = [v - kl.get(d, math.nan) for (d, _), v in out[col].items()]
     out = out.round(digits)
-    out.index = out.index.map(lambda k: (DATASET_LABELS[k[0]], TEXT_LABELS.get(k[1], k[1])))
+    out.index = out.index.map(lambda k: (DATASET_LABELS[k[0]], model_label(k[1])))
     out.index.names = ["dataset", "VAE"]
     return out
+
+
+def rate_correlations(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per dataset: Spearman's rank correlation of test MSE and rate (means over seeds) over all
+    seven regularisers, and over the VAE and the four skewed ones (NaN with fewer than three)."""
+    table = rate_table(rows)
+    family = {model_label(r) for r in ("kl", *SKEWED)}
+    out = {}
+    for dataset, part in table.groupby(level="dataset", sort=False):
+        part = part.droplevel("dataset")
+        out[dataset] = {}
+        for name, sub in (("all 7", part), ("VAE and the 4 skewed", part[part.index.isin(family)])):
+            rho = (
+                sub["test MSE"].corr(sub["rate KL(q‖p) (nats)"], method="spearman")
+                if len(sub) > 2
+                else math.nan
+            )
+            out[dataset][name] = round(rho, 2)
+    return pd.DataFrame(out).T
