@@ -35,6 +35,11 @@ def whole(text: str) -> str:
     return text.replace(" ", NBSP)
 
 
+def nowrap(markup: str) -> str:
+    """HTML that does not break across lines (a name like "t-JS*" would break at its hyphen)."""
+    return f'<span style="white-space:nowrap">{markup}</span>'
+
+
 def html_table(frame: pd.DataFrame, index: bool = True) -> str:
     """``frame`` as an HTML table whose cells and headers are inserted as they are (already HTML).
 

@@ -14,7 +14,7 @@ from alphavae_core.chapters.benchmarks import format_mean_std
 from alphavae_core.chapters.rate_distortion.curves import curve_table, curves, model_name
 from alphavae_core.chapters.rate_distortion.matched import _matched, _plain, gain_split, matched_rate
 from alphavae_core.chapters.seeds import Paired
-from alphavae_core.chapters.tables import Table, details, html_table, note, whole
+from alphavae_core.chapters.tables import Table, details, html_table, note, nowrap, whole
 from alphavae_core.experiments.catalogue import RATE_DISTORTION_REGULARISERS
 
 FORMS = ("html", "text")
@@ -113,7 +113,9 @@ def matched_overview(
     for form in FORMS:
         frame = pd.DataFrame(
             {
-                model_name(m, form): [_cell(v.get(w, Paired(math.nan, math.nan, 0)), form) for w in weights]
+                (nowrap(model_name(m, "html")) if form == "html" else model_name(m)): [
+                    _cell(v.get(w, Paired(math.nan, math.nan, 0)), form) for w in weights
+                ]
                 for m, v in found.items()
             },  # fmt: skip
             index=pd.Index([f"{w:g}" for w in weights], name="λ"),
@@ -178,7 +180,7 @@ def gain_split_table(
             keep = whole if form == "html" else str
             frames[form].append(
                 {
-                    "model": model_name(m, form),
+                    "model": nowrap(model_name(m, form)) if form == "html" else model_name(m, form),
                     "its gain": keep(format_mean_std(g["total"][0], g["total"][1], 2)),
                     "its rate (nats)": keep(format_mean_std(g["rate"][0], g["rate"][1], 1)),
                     f"{model_name(reference, form)}'s rate": keep(
