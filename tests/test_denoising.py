@@ -11,8 +11,10 @@ from matplotlib.container import ErrorbarContainer
 from alphavae_core import data
 from alphavae_core.chapters import denoising
 from alphavae_core.chapters.seeds import paired
+from alphavae_core.chapters.tables import NBSP
 from alphavae_core.experiments.catalogue import DENOISING_REGULARISERS
 from alphavae_core.experiments.results import KEY
+from alphavae_core.plotting import HTML_NAMES
 
 
 def _noise_rows(best_at_high: str = "tdgjs", seeds: tuple[int, ...] = (0, 1, 2)) -> pd.DataFrame:
@@ -53,9 +55,9 @@ def test_verdict_counts_resolved_unresolved_and_not_lowest_complete_levels() -> 
     assert denoising.verdict(rows) == (
         "Of the 3 noise levels with all five regularisers, trainable skew has the lowest mean test MSE "
         "with a resolved paired difference at 1 (σ = 3), the lowest but not resolved at none, and not "
-        "the lowest at 2 (σ = 0, where KL(q‖p) is lowest; σ = 1, where KL(q‖p) is lowest). Each win with "
-        "the two models' mean rates: σ = 3: t-JS\\*^Gα − KL(q‖p) -25.00 ± 0.00 (95% interval, 3 seeds), at "
-        "5.0 nats against 5.0."
+        r"the lowest at 2 (σ = 0, where $\mathrm{KL}(q\|p)$ is lowest; σ = 1, where $\mathrm{KL}(q\|p)$ is "
+        "lowest). The trainable-skew model spends more nats than the model it beats at 0 of the 1 resolved "
+        "win (the table gives each difference and both rates)."
     )
     # at sigma 1, t-JS*^Gα beats KL(q‖p) on average, seed by seed by -1.0, +0.5, -0.2: not resolved
     offsets = np.array([-1.0, 0.5, -0.2])
@@ -68,7 +70,7 @@ def test_verdict_counts_resolved_unresolved_and_not_lowest_complete_levels() -> 
     assert denoising.ranking(rows).loc[1.0, "trainable skew is"] == "not resolved with 3 seeds"
     text = denoising.verdict(rows)
     assert "resolved paired difference at 1 (σ = 3), the lowest but not resolved at 1 (σ = 1)" in text
-    assert "not the lowest at 1 (σ = 0, where KL(q‖p) is lowest)." in text
+    assert r"not the lowest at 1 (σ = 0, where $\mathrm{KL}(q\|p)$ is lowest)." in text
 
 
 def test_verdict_counts_only_complete_levels_and_one_seed_is_never_resolved() -> None:
@@ -90,15 +92,22 @@ def test_verdict_counts_only_complete_levels_and_one_seed_is_never_resolved() ->
 def test_collapse_is_named_and_its_rank_is_not_read() -> None:
     rows = _noise_rows()
     rows.loc[_cells(rows, 3.0, "mmd"), "rate"] = 0.01
-    assert denoising.ranking(rows).loc[3.0, "collapsed (rate)"] == "MMD (0.010)"
+    assert denoising.ranking(rows).loc[3.0, "collapsed (rate)"] == "InfoVAE (MMD) (0.010)"
     text = denoising.sanity_text(rows, baseline=52.9)
     mmd = text.split("**MMD at high noise.**")[1].split("**")[0]
-    assert mmd.startswith(" MMD ranks 3 of 5 at σ = 0 and 3 of 5 at σ = 1, the highest noise level where it")
+    assert mmd.startswith(
+        " InfoVAE (MMD) ranks 3 of 5 at σ = 0 and 3 of 5 at σ = 1, the highest noise level where it"
+    )
     assert "it has collapsed (mean rate below 0.1 nats) at σ = 3, where its rank is not read." in mmd
     assert "of 5 at σ = 3" not in mmd
     rows.loc[rows["regulariser"] == "mmd", "rate"] = 0.01  # collapsed everywhere
-    assert "MMD has collapsed already at σ = 0 (mean rate 0.010 nats)." in denoising.sanity_text(rows)
-    assert "MMD at σ = 3 (rate 0.010 nats, test MSE 37.1)" in text
+    assert "InfoVAE (MMD) has collapsed already at σ = 0 (mean rate 0.010 nats)." in denoising.sanity_text(
+        rows
+    )
+    assert "InfoVAE (MMD) at σ = 3 (mean rate 0.010 nats, test MSE 37.1)" in text
+    everywhere = denoising.collapse_text(rows)  # one clause per regulariser, with the range of its values
+    assert "InfoVAE (MMD) at σ = 0, 1, 3 (mean rate 0.010 nats, test MSE 22.1–37.1);" not in everywhere
+    assert "InfoVAE (MMD) at σ = 0, 1, 3 (mean rate 0.010 nats, test MSE 22.1–37.1)." in everywhere
     assert "predicting the mean training image scores 52.9" in text
     assert "no regulariser beats the mean training image" not in text
     assert "At σ = 0, 1, 3 no regulariser beats the mean training image" in denoising.sanity_text(
@@ -109,21 +118,26 @@ def test_collapse_is_named_and_its_rank_is_not_read() -> None:
 
 def test_reverse_kl_rank_moves_are_worded_as_worse_or_kept() -> None:
     worse = denoising.sanity_text(_noise_rows("tdgjs"))
-    assert "KL(q‖p) ranks 1 of 5 at σ = 0 and 2 of 5 at σ = 3: it moves to a worse rank." in worse
+    assert (
+        r"$\mathrm{KL}(q\|p)$ ranks 1 of 5 at σ = 0 and 2 of 5 at σ = 3: it moves to a worse rank." in worse
+    )
     kept = denoising.sanity_text(_noise_rows("kl"))
-    assert "KL(q‖p) ranks 1 of 5 at σ = 0 and 1 of 5 at σ = 3: it keeps its rank." in kept
+    assert r"$\mathrm{KL}(q\|p)$ ranks 1 of 5 at σ = 0 and 1 of 5 at σ = 3: it keeps its rank." in kept
 
 
 def test_forward_against_reverse_kl_per_noise_level() -> None:
     text = denoising.forward_reverse_text(_noise_rows("fwdkl"))
-    assert "σ = 0: +1.00 ± 0.00 (95% interval, 3 seeds); σ = 1: +1.00" in text
-    assert "σ = 3: -25.00 ± 0.00 (95% interval, 3 seeds)" in text
-    assert "Forward KL has the lower mean at 1 of 3 noise levels (1 resolved)" in text
+    assert "forward KL has the lower mean at 1 of 3 noise levels (1 resolved)" in text
+    # each level's difference is in the folded table, not in the sentence
+    assert "σ = 1: +1.00" not in text
+    folded = denoising.ranking_table(_noise_rows("fwdkl")).html.split("<details>")[1]
+    assert folded.count(f"+1.00{NBSP}±{NBSP}0.00</b> higher") == 2
+    assert f"-25.00{NBSP}±{NBSP}0.00</b> lower" in folded
     assert "forward KL gains on reverse KL as σ grows, as the paper expects" in text
     rows = _noise_rows()
     assert "forward KL does not gain on reverse KL" in denoising.forward_reverse_text(rows)
     rows.loc[_cells(rows, 3.0, "kl"), "rate"] = 0.02
-    assert "(95% interval, 3 seeds), KL(q‖p) collapsed." in denoising.forward_reverse_text(rows)
+    assert f"<td>{HTML_NAMES['kl']} 0.020</td>" in denoising.ranking_table(rows).html  # collapsed
     assert denoising.forward_reverse_text(rows[rows["regulariser"] != "fwdkl"]).startswith("No noise level")
 
 
@@ -131,7 +145,7 @@ def test_noise_table_marks_missing_cells() -> None:
     rows = _noise_rows("kl")
     rows = rows[~((rows["noise"] == 3.0) & (rows["regulariser"] == "mmd"))]
     table = denoising.noise_table(rows)
-    assert table.loc[3.0, "MMD"] == "missing"
+    assert table.loc[3.0, "InfoVAE (MMD)"] == "missing"
     assert table.loc[0.0, "KL(q‖p)"] == "20.1 ± 0.1"
 
 
@@ -158,8 +172,31 @@ def test_verdict_text_is_markdown_paragraphs() -> None:
     assert len(paragraphs) == 5 and paragraphs[0] == denoising.verdict(_noise_rows())
     rows = _noise_rows()
     rows.loc[_cells(rows, 3.0, "tdgjs"), "rate"] = 0.01
-    # the asterisk is escaped, or Markdown could read it as emphasis
-    assert "t-JS\\*^Gα at σ = 3 (rate 0.010 nats" in denoising.verdict_text(rows)
+    # typeset names: the asterisk is a subscript inside the maths, never Markdown emphasis
+    assert r"$\text{t-JS}_*^{G_\alpha}$ at σ = 3 (mean rate 0.010 nats" in denoising.verdict_text(rows)
+
+
+def test_tables_for_the_page_typeset_names_and_mark_the_lowest() -> None:
+    rows = _noise_rows()
+    summary = denoising.noise_summary(rows)
+    assert summary.text.startswith(denoising.noise_table(rows).to_string())
+    assert f"<b>20.1{NBSP}±{NBSP}0.1</b>" in summary.html  # KL(q‖p) is lowest at sigma 0
+    assert summary.html.count("<b>") == 3 and HTML_NAMES["tdgjs"] in summary.html
+    table = denoising.ranking_table(rows)
+    page = table.html.split("<details>")[0]
+    assert page.count("<tr>") == 1 + 3 and "rank of" not in page
+    assert (
+        f'{HTML_NAMES["tdgjs"]}</span> − <span style="white-space:nowrap">{HTML_NAMES["kl"]}</span></td>'
+        in page
+    )
+    assert "t-JS*^Gα" not in table.html and "t-JS*^Gα" in table.text
+
+
+def test_claims_markdown_escapes_outside_the_maths_only() -> None:
+    table = denoising.claims_markdown(_noise_rows())
+    # a table cell would read the maths' \| as an escaped bar and typeset a single one: ‖ is \Vert
+    assert r"$\mathrm{KL}(q\Vert p)$ ranks" in table and r"q\|p" not in table
+    assert all(line.count(" | ") == 2 for line in table.splitlines())
 
 
 def test_mean_image_mse_matches_an_independent_computation(data_root) -> None:
@@ -176,6 +213,7 @@ def test_examples_default_to_the_lowest_and_highest_noise_level(data_root) -> No
     settings = denoising.chapter_settings("smoke")
     fig = denoising.plot_examples(settings, _noise_rows().iloc[:0], {})
     assert [ax.get_title() for ax in fig.axes] == ["σ = 0.5", "σ = 2"]
+    assert fig.get_size_inches()[0] <= 7  # one level per row, the column's width: not shrunk on the page
     plt.close(fig)
 
 
@@ -204,7 +242,9 @@ def test_a_level_where_every_model_is_worse_than_the_mean_image_is_not_counted()
         in text
     )
     # the rank of the reverse KL is read at sigma 1, not at sigma 3
-    assert "KL(q‖p) ranks 1 of 5 at σ = 0 and 1 of 5 at σ = 1" in denoising.sanity_text(rows, baseline=30.0)
+    assert r"$\mathrm{KL}(q\|p)$ ranks 1 of 5 at σ = 0 and 1 of 5 at σ = 1" in denoising.sanity_text(
+        rows, baseline=30.0
+    )
     claims = denoising.claims_table(rows, baseline=30.0)
     assert claims.iloc[0]["this book"].startswith("no: ")
     assert set(claims["this book"].str.split(":").str[0]) <= {"yes", "no"}
@@ -216,10 +256,9 @@ def test_every_win_carries_its_rates_and_the_forward_kl_trend_ends_before_collap
     rows = _noise_rows()
     rows.loc[rows["regulariser"] == "tdgjs", "rate"] = 7.5
     text = denoising.verdict(rows)
-    assert (
-        "σ = 3: t-JS\\*^Gα − KL(q‖p) -25.00 ± 0.00 (95% interval, 3 seeds), at 7.5 nats against 5.0" in text
-    )
+    assert "spends more nats than the model it beats at 1 of the 1 resolved win" in text
     assert denoising.ranking(rows).loc[3.0, "their rates (nats)"] == "7.5 vs 5.0"
+    assert f"<td>7.5{NBSP}vs{NBSP}5.0</td>" in denoising.ranking_table(rows).html
     fwd = _noise_rows("fwdkl")
     fwd.loc[_cells(fwd, 3.0, "kl"), "rate"] = 0.02  # collapsed at sigma 3: the trend ends at sigma 1
     assert (

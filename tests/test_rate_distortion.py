@@ -8,8 +8,10 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.text import Text
 
 from alphavae_core.chapters import rate_distortion as rd
+from alphavae_core.chapters.tables import NBSP
 from alphavae_core.experiments.results import KEY
 
 T3 = 4.302653  # t(0.975, 2): the 95% interval's factor with three seeds
@@ -41,11 +43,11 @@ def test_matched_rate_recovers_the_offset_below_the_reference_curve() -> None:
     assert table.loc[1.0, "difference"] == f"-1.00 ± {half:.2f} (95% interval, 3 seeds)"
     assert table.loc[0.5, "verdict"] == "lower" and table.loc[0.5, "seeds"] == 3
     assert table.loc[4.0, "seeds"] == 0 and table.loc[4.0, "left out"] == 3
-    text = rd.matched_rate_text(_rd_rows(), "tdgjs", "kl")
-    assert (
-        text.count("is lower than the best that KL(q‖p) reaches with no more nats") == 2
-        and "λ = 4" not in text
-    )
+    overview = rd.matched_overview(_rd_rows(), ("tdgjs",))
+    # one row per lambda: resolved differences carry their word, in bold in the page
+    assert f"<b>-1.00{NBSP}±{NBSP}{half:.2f}</b> lower" in overview.html
+    assert overview.text.splitlines()[2].split() == ["0.5", "-1.00", "±", f"{half:.2f}", "lower"]
+    assert overview.text.splitlines()[4].split() == ["4", "–"]  # below the KL curve: no reading
 
 
 def test_a_rising_reference_curve_is_held_to_its_best_point_at_fewer_nats() -> None:
@@ -67,13 +69,28 @@ def test_matched_rate_within_the_interval_is_not_resolved() -> None:
     rows = _rd_rows()
     rows.loc[rows["regulariser"] == "tdgjs", "test_mse"] += 1.0  # offsets 0, -0.2, +0.2
     assert rd.matched_rate(rows).loc[1.0, "verdict"] == "not resolved with 3 seeds"
-    assert "not resolved with 3 seeds." in rd.matched_rate_text(rows)
+    row = rd.matched_overview(rows, ("tdgjs",)).text.splitlines()[3]
+    assert row.split() == ["1", "+0.00", "±", "0.50"]  # no word: not resolved
 
 
-def test_matched_rate_with_one_seed_gives_the_difference_without_a_verdict() -> None:
-    text = rd.matched_rate_text(_rd_rows()[lambda r: r["seed"] == 0])
-    assert "with no more nats by -1.00 (one seed, so no verdict)." in text
-    assert "lower than" not in text
+def test_matched_overview_with_one_seed_gives_the_difference_without_a_verdict() -> None:
+    text = rd.matched_overview(_rd_rows()[lambda r: r["seed"] == 0], ("tdgjs",)).text
+    assert "-1.00 (one seed)" in text and "lower" not in text.splitlines()[3]
+    assert "one seed, so no interval and no verdict" in text
+
+
+def test_matched_overview_puts_every_model_side_by_side_and_folds_the_detail() -> None:
+    rows = _rd_rows(
+        [("tgjs", w, s, r, _line(r) + 0.5) for s in range(3) for w, r in ((0.5, 25.0), (1.0, 12.0))]
+    )
+    table = rd.matched_overview(rows, ("tgjs", "tdgjs"))
+    head = table.text.splitlines()[0].split()
+    assert head == ["t-JS^Gα", "t-JS*^Gα"]
+    # typeset names in the page, never the plain ones; the per-model detail folded under <details>
+    assert "t-JS<sup>G<sub>α</sub></sup>" in table.html and "t-JS^Gα" not in table.html
+    page, folded = table.html.split("<details>")
+    assert "plain interpolation" not in page and folded.count("plain interpolation") == 3
+    assert table.html.count("<table") == 3
 
 
 def test_gain_split_adds_up_to_the_gain_and_keeps_the_books_sign_at_equal_rate() -> None:
@@ -86,14 +103,15 @@ def test_gain_split_adds_up_to_the_gain_and_keeps_the_books_sign_at_equal_rate()
     assert split["paired"].text() == rd.matched_rate(_rd_rows()).loc[1.0, "difference"]
     assert split["total"][0] == pytest.approx(split["by_rate"][0] - split["equal_rate"][0])
     assert split["total"][0] == pytest.approx(by_rate + 1.0) and split["total"][2] == 3
-    text = rd.gain_split_text(_rd_rows(), "tdgjs", 1.0)
-    assert f"than the λ = 1 one by {by_rate:.2f} ± 0.00. What is left is the difference at equal rate" in text
-    assert text.endswith(
-        "-1.00 ± 0.50 (95% interval, 3 seeds), lower: at equal rate the skew reconstructs better."
-    )
-    one = rd.gain_split_text(_rd_rows()[lambda r: r["seed"] == 0], "tdgjs", 1.0)
-    assert "(one seed)" in one and one.endswith(", no verdict.")
-    assert rd.gain_split_text(_rd_rows(), "tdgjs", 2.0).startswith("No seed has both")
+    table = rd.gain_split_table(_rd_rows(), ("tdgjs",), 1.0)
+    assert table.text.splitlines()[2].split() == [
+        "t-JS*^Gα", f"{by_rate + 1:.2f}", "±", "0.20", "15.0", "±", "0.0", "10.0", "±", "0.0",
+        f"{by_rate:.2f}", "±", "0.00", "-1.00", "±", "0.50", "lower",
+    ]  # fmt: skip
+    assert "over 3 seeds" in table.text and "t-JS<sub>*</sub>" in table.html
+    one = rd.gain_split_table(_rd_rows()[lambda r: r["seed"] == 0], ("tdgjs",), 1.0)
+    assert "-1.00 (one seed)" in one.text
+    assert rd.gain_split_table(_rd_rows(), ("tdgjs",), 2.0).text.startswith("No seed has both")
 
 
 def test_equivalent_kl_weight_interpolates_weight_against_rate_in_log_log() -> None:
@@ -103,9 +121,13 @@ def test_equivalent_kl_weight_interpolates_weight_against_rate_in_log_log() -> N
     assert rd.equivalent_kl_weight(rows, "tdgjs", 1.0) == pytest.approx(expected)
     assert math.isnan(rd.equivalent_kl_weight(rows, "tdgjs", 4.0))
     assert (
-        rd.equivalent_weight_text(rows, "tdgjs", 1.0)
-        == f"At λ = 1, t-JS*^Gα spends as much rate as a VAE with λ ≈ {expected:.2f}."
+        rd.equivalent_weight_text(rows, ("tdgjs",), 1.0)
+        == rf"At λ = 1, $\text{{t-JS}}_*^{{G_\alpha}}$ spends as much rate as a VAE with λ ≈ {expected:.2f}."
     )
+    both = rows[rows["regulariser"] == "tdgjs"].assign(regulariser="dgjs")
+    text = rd.equivalent_weight_text(pd.concat([rows, both]), ("dgjs", "tdgjs"), 1.0)
+    assert text.endswith(f"(α = ½) and $\\text{{t-JS}}_*^{{G_\\alpha}}$ spend as much rate as a VAE with λ ≈ "
+                         f"{expected:.2f} and {expected:.2f} respectively.")  # fmt: skip
 
 
 def test_curve_table_and_figure_from_rows() -> None:
@@ -113,20 +135,51 @@ def test_curve_table_and_figure_from_rows() -> None:
     table = rd.curve_table(rows)
     assert list(table.index.get_level_values(0).unique()) == ["KL(q‖p)", "t-JS*^Gα"]
     assert set(table["seeds"]) == {3}
+    summary = rd.curve_summary(rows)
+    assert summary.text.splitlines()[0].split() == ["KL(q‖p)", "t-JS*^Gα"]
+    assert summary.text.splitlines()[4].split() == [
+        "0.5",
+        "20.0",
+        f"{_line(20):.1f}",
+        "30.0",
+        f"{_line(30) - 1:.1f}",
+    ]
+    assert summary.html.count("<table") == 2 and "<details>" in summary.html
     fig = rd.plot_rate_distortion(rows)
     assert fig.axes[0].get_xscale() == "log"
     plt.close(fig)
 
 
+def test_figure_labels_every_vae_point_once_and_clear_of_the_curves() -> None:
+    """Each of the VAE's lambdas is written once, in the close-up if its point is there, and no label
+    covers a point of any curve."""
+    rows = _rd_rows()
+    fig = rd.plot_rate_distortion(rows)
+    full, close = fig.axes
+    labels = [t.get_text() for ax in fig.axes for t in ax.texts]
+    assert sorted(labels) == sorted(f"λ={w:g}" for w in (0.1, 0.5, 1.0, 2.0))
+    assert close.get_xlim()[0] < 15 < 30 < close.get_xlim()[1]  # the skewed points at lambda >= 0.1
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    for ax in fig.axes:
+        points = ax.transData.transform(rows[["rate", "test_mse"]].to_numpy(float))
+        for t in ax.texts:
+            box = Text.get_window_extent(t, renderer)
+            assert not any(box.contains(x, y) for x, y in points), t.get_text()
+    plt.close(fig)
+
+
 def test_answer_names_the_lambdas_and_the_largest_gain_the_intervals_allow() -> None:
     better = rd.answer_text(_rd_rows())
-    assert better.startswith("At λ = 0.5, 1, t-JS*^Gα reconstructs better than the best KL(q‖p) model")
+    assert better.startswith(
+        r"At λ = 0.5, 1, $\text{t-JS}_*^{G_\alpha}$ reconstructs better than the best $\mathrm{KL}(q\|p)$ model"
+    )
     assert "(95% interval below zero)" in better
     rows = _rd_rows()
     rows.loc[rows["regulariser"] == "tdgjs", "test_mse"] += 1.0  # per-seed differences 0, -0.2, +0.2
     unresolved = rd.answer_text(rows)
     assert unresolved.startswith(
-        "At no λ with two or more seeds (λ = 0.5, 1) is t-JS*^Gα's distortion resolved lower"
+        r"At no λ with two or more seeds (λ = 0.5, 1) is $\text{t-JS}_*^{G_\alpha}$'s distortion resolved lower"
     )
     bound = f"{T3 * 0.2 / math.sqrt(3):.2f}"
     assert f"allow a gain at equal rate of at most {bound} (λ = 0.5), {bound} (λ = 1) per image" in unresolved
@@ -182,14 +235,18 @@ def test_both_readings_where_the_reference_curve_rises_again() -> None:
     assert rd.matched_rate(rows).loc[0.1, "plain interpolation"].startswith(expected)
     assert rd.matched_rate(rows).loc[1.0, "plain interpolation"] == "same"
     text = rd.readings_text(rows)
-    assert f"with plain interpolation {expected}, lower" in text and "at λ = 0.1 (60.0 nats)" in text
+    assert "The two readings differ at 1 of the 3 points compared" in text
+    assert "at λ = 0.1 (the rule: higher; plain interpolation: lower)" in text
+    assert rd.readings_text(_rd_rows()).endswith("The two readings agree for every model at every λ.")
 
 
 def test_dropping_reference_points_and_a_rerun_say_what_changes() -> None:
     rows = _rd_rows()
     # without KL at lambda = 0.5 the model's lambda = 1 point (15 nats) is read between 10 and 40 nats:
     # the chord lies above the convex line, so the difference grows but stays "lower"
-    assert rd.without_reference_points(rows, (0.5,)).endswith("no verdict of t-JS*^Gα changes.")
+    assert rd.without_reference_points(rows, (0.5,)).endswith(
+        r"no verdict of $\text{t-JS}_*^{G_\alpha}$ changes."
+    )
     rerun = rows[rows["weight"] == 1.0][["regulariser", "seed", "test_mse", "rate"]].copy()
     rerun.loc[rerun["regulariser"] == "tdgjs", "test_mse"] += 0.9  # the rerun loses most of the gain
     text = rd.rerun_text(rows, rerun)

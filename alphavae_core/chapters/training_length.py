@@ -234,11 +234,11 @@ def matched_rate_trend_text(recs: pd.DataFrame, model: str = "tdgjs", weight: fl
     table = matched_rate_over_epochs(recs, model, weight)
     judged = table[table["seeds"] >= 2] if len(table) else table
     if judged.empty:
-        return (f"No recorded epoch has two seeds of {rd.TEXT[model]} at λ = {weight:g} inside the VAE's curve "
+        return (f"No recorded epoch has two seeds of {rd.model_name(model)} at λ = {weight:g} inside the VAE's curve "
                 "yet: no answer.")  # fmt: skip
     words = [f"epoch {e}: {p['verdict']}" for e, p in judged.iterrows()]
     first, last = judged.iloc[0], judged.iloc[-1]
-    head = (f"{rd.TEXT[model]} at λ = {weight:g} against the best VAE with no more nats, by training length: "
+    head = (f"{rd.model_name(model)} at λ = {weight:g} against the best VAE with no more nats, by training length: "
             + "; ".join(words) + ".")  # fmt: skip
     if last["verdict"] == "lower" and first["verdict"] != "lower":
         trend = " A gain at equal rate appears with training."
@@ -292,7 +292,9 @@ def _verdict_row(rows: pd.DataFrame, histories: Mapping[str, Any], which: str) -
         for r in ("tgjs", "tdgjs"):
             if (r, "mnist") in alpha.index and (r, "fashion") in alpha.index:
                 m, f = alpha[(r, "mnist")], alpha[(r, "fashion")]
-                parts.append(f"{rd.TEXT[r]}: MNIST {m:.3f} {'<' if m < f else '>'} Fashion-MNIST {f:.3f}")
+                parts.append(
+                    f"{rd.model_name(r)}: MNIST {m:.3f} {'<' if m < f else '>'} Fashion-MNIST {f:.3f}"
+                )
         return "; ".join(parts) or "not measured"
     raise ValueError(f"unknown verdict {which!r}")
 

@@ -10,7 +10,7 @@ The verdict pairs models by seed (:mod:`.seeds`), and a model whose mean rate is
 :data:`COLLAPSE_NATS` is called collapsed: its decoder sees (almost) nothing of the input, so its test
 MSE is compared with :func:`mean_image_mse`, the error of predicting the mean training image.
 
-Parts: settings, verdicts, figures; every public name is re-exported here."""
+Parts: settings, verdicts, tables, figures; every public name is re-exported here."""
 
 from alphavae_core.chapters.denoising.figures import (
     noisy_inputs,
@@ -22,7 +22,6 @@ from alphavae_core.chapters.denoising.settings import (
     COLLAPSE_NATS,
     OTHERS,
     TABLE,
-    TEXT,
     TRAINABLE,
     DenoisingSettings,
     chapter_settings,
@@ -34,6 +33,7 @@ from alphavae_core.chapters.denoising.settings import (
     noise_table,
     summary,
 )
+from alphavae_core.chapters.denoising.tables import noise_summary, ranking_table
 from alphavae_core.chapters.denoising.verdicts import (
     MMD_CAVEAT,
     claims_markdown,

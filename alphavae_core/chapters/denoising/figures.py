@@ -11,11 +11,7 @@ import torch
 
 from alphavae_core import data
 from alphavae_core.chapters.benchmarks import montage
-from alphavae_core.chapters.denoising.settings import (
-    TEXT,
-    DenoisingSettings,
-    summary,
-)
+from alphavae_core.chapters.denoising.settings import DenoisingSettings, summary
 from alphavae_core.experiments.catalogue import DENOISING_REGULARISERS
 from alphavae_core.experiments.grid import decode_images
 from alphavae_core.experiments.results import KEY
@@ -80,8 +76,9 @@ def plot_examples(
     if sigmas is None:
         levels = sorted({c.noise for c in settings.configs if c.noise > 0})
         sigmas = (levels[0], levels[-1])
-    fig, axes = plt.subplots(1, len(sigmas), figsize=(4.2 * len(sigmas), 3.2), squeeze=False)
-    for ax, sigma in zip(axes[0], sigmas):
+    # one noise level per row, the column's full width: digits large enough to see the noise
+    fig, axes = plt.subplots(len(sigmas), 1, figsize=(6.8, 3.0 * len(sigmas)), squeeze=False)
+    for ax, sigma in zip(axes[:, 0], sigmas):
         clean, noisy = noisy_inputs(settings, sigma)
         strips, names = [noisy], ["noisy input"]
         for r in regularisers:
@@ -89,12 +86,12 @@ def plot_examples(
             hist = histories.get(run[KEY].iloc[0]) if len(run) else None
             if hist and "reconstructions" in hist:
                 strips.append(decode_images(hist["reconstructions"])[: len(clean)])
-                names.append(TEXT[r])
+                names.append(label(r))
         strips.append(clean)
         names.append("clean image")
         ax.imshow(montage(strips), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         h = clean.shape[-2]
-        ax.set_yticks([h * (i + 0.5) for i in range(len(names))], names, fontsize="small")
+        ax.set_yticks([h * (i + 0.5) for i in range(len(names))], names)
         ax.set_xticks([])
         ax.grid(False)
         ax.set_title(f"σ = {sigma:g}", fontsize="medium")

@@ -19,11 +19,11 @@ from alphavae_core.experiments.presets import check_preset
 from alphavae_core.experiments.results import KEY, read_json, read_table
 from alphavae_core.losses import TABLE1_REGULARISERS
 from alphavae_core.paths import data_root, results_dir
+from alphavae_core.plotting import TEXT_NAMES
 
 TABLE = "denoising"
 TRAINABLE = ("tgjs", "tdgjs")
 OTHERS = tuple(r for r in DENOISING_REGULARISERS if r not in TRAINABLE)  # kl, fwdkl, mmd
-TEXT = {"kl": "KL(q‖p)", "fwdkl": "KL(p‖q)", "mmd": "MMD", "tgjs": "t-JS^Gα", "tdgjs": "t-JS*^Gα"}
 # A mean rate below this many nats per image: the encoder passes (almost) nothing to the decoder.
 # The collapsed runs seen at 5 epochs sit near 0.01; working encoders spend at least about 1.
 COLLAPSE_NATS = 0.1
@@ -126,7 +126,7 @@ def noise_table(rows: pd.DataFrame, digits: int = 1) -> pd.DataFrame:
     s["cell"] = [format_mean_std(m, sd, digits) for m, sd in zip(s["mean"], s["std"])]
     table = s.pivot(index="noise", columns="regulariser", values="cell")
     table = table[[r for r in DENOISING_REGULARISERS if r in table.columns]].fillna("missing")
-    table.columns = [TEXT[r] for r in table.columns]
+    table.columns = [TEXT_NAMES[r] for r in table.columns]
     table.index.name = "σ"
     return table
 

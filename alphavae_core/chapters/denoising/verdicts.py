@@ -6,15 +6,10 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from alphavae_core.chapters.denoising.settings import (
-    COLLAPSE_NATS,
-    OTHERS,
-    TEXT,
-    TRAINABLE,
-    summary,
-)
+from alphavae_core.chapters.denoising.settings import COLLAPSE_NATS, OTHERS, TRAINABLE, summary
 from alphavae_core.chapters.seeds import Paired, paired
 from alphavae_core.experiments.catalogue import DENOISING_REGULARISERS
+from alphavae_core.plotting import TEXT_NAMES, name
 
 
 def _pair(rows: pd.DataFrame, sigma: float, model: str, reference: str) -> Paired:
@@ -54,17 +49,15 @@ def ranking(rows: pd.DataFrame) -> pd.DataFrame:
         out.append(
             {
                 "σ": sigma,
-                "lowest": TEXT[part["regulariser"].iloc[0]],
+                "lowest": TEXT_NAMES[part["regulariser"].iloc[0]],
                 "its test MSE": round(part["mean"].iloc[0], 1),
-                "trainable − other": "-" if best is None else f"{TEXT[best]} − {TEXT[other]}",
+                "trainable − other": "-" if best is None else f"{TEXT_NAMES[best]} − {TEXT_NAMES[other]}",
                 "paired difference": diff.text(),
                 "trainable skew is": diff.word("lower", "higher"),
                 "their rates (nats)": "-" if best is None else _rates(part, best, other),
-                "rank of KL(q‖p)": _rank(part, "kl"),
-                "rank of KL(p‖q)": _rank(part, "fwdkl"),
-                "rank of MMD": _rank(part, "mmd"),
+                **{f"rank of {TEXT_NAMES[r]}": _rank(part, r) for r in ("kl", "fwdkl", "mmd")},
                 "collapsed (rate)": ", ".join(
-                    f"{TEXT[r]} ({v:.3f})" for r, v in zip(gone["regulariser"], gone["rate"])
+                    f"{TEXT_NAMES[r]} ({v:.3f})" for r, v in zip(gone["regulariser"], gone["rate"])
                 )
                 or "-",
                 "regularisers": len(part),
@@ -92,9 +85,20 @@ def _rank(part: pd.DataFrame, regulariser: str) -> int | str:
     return names.index(regulariser) + 1 if regulariser in names else "-"
 
 
+def _n(key: str) -> str:
+    """A regulariser's name in generated Markdown (MyST inline maths)."""
+    return name(key, "markdown")
+
+
 def _md(text: str) -> str:
-    """``text`` safe inside Markdown: the asterisk of t-JS*^Gα must not start emphasis."""
-    return text.replace("*", r"\*")
+    """``text`` safe inside a Markdown table cell: ``*`` (emphasis) and ``|`` (a new cell) escaped
+    outside ``$...$`` maths; inside it ``\\|`` becomes ``\\Vert``, since the table would take the
+    backslash as its own escape and leave a single bar."""
+    parts = text.split("$")
+    return "$".join(
+        p.replace(r"\|", r"\Vert ") if i % 2 else p.replace("*", r"\*").replace("|", r"\|")
+        for i, p in enumerate(parts)
+    )
 
 
 def _levels(sigmas: Sequence[float]) -> str:
@@ -137,7 +141,7 @@ def verdict(rows: pd.DataFrame, baseline: float | None = None) -> str:
         if sigma not in useful:
             useless.append(sigma)
         elif means[sigma, best] >= means[sigma, other]:  # chosen by seed means, as the table's "lowest" is
-            lost.append(f"σ = {sigma:g}, where {_md(TEXT[means[sigma].idxmin()])} is lowest")
+            lost.append(f"σ = {sigma:g}, where {_n(means[sigma].idxmin())} is lowest")
         elif diff.resolved and diff.mean < 0:
             resolved.append(sigma)
         else:
@@ -158,15 +162,15 @@ def verdict(rows: pd.DataFrame, baseline: float | None = None) -> str:
         f"{f'{len(lost)} ({lost_at})' if lost else 'none'}."
     )
     if resolved:
+        spend = sum(
+            rates[sigma, b] > rates[sigma, o]
+            for sigma in resolved
+            for b, o, _ in [trainable_vs_rest(rows, sigma)]
+        )
         head += (
-            " Each win with the two models' mean rates: "
-            + "; ".join(
-                f"σ = {sigma:g}: {_md(TEXT[b])} − {_md(TEXT[o])} {d.text()}, at {rates[sigma, b]:.1f} nats "
-                f"against {rates[sigma, o]:.1f}"
-                for sigma in resolved
-                for b, o, d in [trainable_vs_rest(rows, sigma)]
-            )
-            + "."
+            f" The trainable-skew model spends more nats than the model it beats at {spend} of the "
+            f"{len(resolved)} resolved win{'s' * (len(resolved) != 1)} (the table gives each difference and "
+            "both rates)."
         )
     if useless:
         head += (
@@ -182,7 +186,7 @@ def verdict(rows: pd.DataFrame, baseline: float | None = None) -> str:
 
 
 def _rank_check(
-    s: pd.DataFrame, name: str, levels: Sequence[float], expect: str, baseline: float | None = None
+    s: pd.DataFrame, key: str, levels: Sequence[float], expect: str, baseline: float | None = None
 ) -> str:
     """One regulariser's rank among the five at the lowest complete noise level and at the highest
     one where it has not collapsed and some model beats the mean training image (``baseline``); the
@@ -191,13 +195,15 @@ def _rank_check(
     useless = [sigma for sigma in levels if sigma not in set(_below_baseline(s, baseline))]
     levels = [sigma for sigma in levels if sigma not in useless]
     if not levels:
-        return f"Every model is worse than the mean training image at every level: no rank of {_md(TEXT[name])} is read."
+        return (
+            f"Every model is worse than the mean training image at every level: no rank of {_n(key)} is read."
+        )
     places = {}
     for sigma in levels:
         part = s[s["noise"] == sigma].sort_values("mean")
-        rate = float(part.loc[part["regulariser"] == name, "rate"].iloc[0])
-        places[sigma] = (_rank(part, name), rate)
-    who = _md(TEXT[name])
+        rate = float(part.loc[part["regulariser"] == key, "rate"].iloc[0])
+        places[sigma] = (_rank(part, key), rate)
+    who = _n(key)
     alive = [sigma for sigma in levels if places[sigma][1] >= COLLAPSE_NATS]
     dead = [sigma for sigma in levels if places[sigma][1] < COLLAPSE_NATS]
     low = levels[0]
@@ -234,21 +240,19 @@ def forward_reverse_text(rows: pd.DataFrame, baseline: float | None = None) -> s
     )
     if not both:
         return "No noise level has both forward and reverse KL yet."
-    parts, lower, resolved, means, ends = [], 0, 0, [], []
+    lower, resolved, means, ends = 0, 0, [], []
     useful = set(_below_baseline(s, baseline))
     for sigma in both:
         diff = _pair(rows, sigma, "fwdkl", "kl")
         gone = _collapsed(s[(s["noise"] == sigma) & s["regulariser"].isin(["kl", "fwdkl"])])
-        note = f", {' and '.join(TEXT[r] for r in gone)} collapsed" if gone else ""
-        parts.append(f"σ = {sigma:g}: {diff.text()}{note}")
         lower += int(diff.mean < 0)
         resolved += int(diff.resolved and diff.mean < 0)
         means.append(diff.mean)
         if not gone and sigma in useful:
             ends.append((sigma, diff))
     text = (
-        f"Test MSE of KL(p‖q) minus KL(q‖p), paired by seed: {'; '.join(parts)}. Forward KL has the lower "
-        f"mean at {lower} of {len(both)} noise levels ({resolved} resolved)."
+        f"Test MSE of {_n('fwdkl')} minus {_n('kl')}, paired by seed (each noise level in the folded table "
+        f"above): forward KL has the lower mean at {lower} of {len(both)} noise levels ({resolved} resolved)."
     )
     if len(ends) > 1:
         (s0, d0), (s1, d1) = ends[0], ends[-1]
@@ -291,6 +295,12 @@ def _both_kl_beat_baseline(
     )
 
 
+def _span(values: pd.Series, digits: int) -> str:
+    """``"0.008"`` or ``"0.008–0.011"``: the range of some values."""
+    lo, hi = f"{values.min():.{digits}f}", f"{values.max():.{digits}f}"
+    return lo if lo == hi else f"{lo}–{hi}"
+
+
 def collapse_text(rows: pd.DataFrame, baseline: float | None = None) -> str:
     """Which (noise level, regulariser) cells have collapsed, with their test MSE beside the
     mean-image baseline a rate-0 model can reach."""
@@ -299,8 +309,9 @@ def collapse_text(rows: pd.DataFrame, baseline: float | None = None) -> str:
     if gone.empty:
         return f"No posterior has collapsed: every mean rate is at least {COLLAPSE_NATS:g} nats."
     cells = "; ".join(
-        f"{_md(TEXT[r])} at σ = {sigma:g} (rate {q:.3f} nats, test MSE {m:.1f})"
-        for sigma, r, q, m in zip(gone["noise"], gone["regulariser"], gone["rate"], gone["mean"])
+        f"{_n(r)} at {_levels(part['noise'])} (mean rate {_span(part['rate'], 3)} nats, test MSE "
+        f"{_span(part['mean'], 1)})"
+        for r, part in gone.groupby("regulariser", sort=False)
     )
     text = (
         f"Collapsed posteriors (mean rate below {COLLAPSE_NATS:g} nats): {cells}. Such an encoder passes "
@@ -378,15 +389,15 @@ def claims_table(rows: pd.DataFrame, baseline: float | None = None) -> pd.DataFr
             ),
         )
     ]
-    for name, claim in (("kl", "reverse KL performs poorly at higher noise levels"),
+    for key, claim in (("kl", "reverse KL performs poorly at higher noise levels"),
                         ("mmd", "MMD is robust at high noise")):  # fmt: skip
-        text = _rank_check(s, name, complete, "", baseline).split(". The paper expects")[0]
+        text = _rank_check(s, key, complete, "", baseline).split(". The paper expects")[0]
         if "moves to a worse rank" in text:
-            answer = "yes" if name == "kl" else "no"
-        elif "has collapsed" in text and name == "mmd":
+            answer = "yes" if key == "kl" else "no"
+        elif "has collapsed" in text and key == "mmd":
             answer = "no"
         else:
-            answer = "no" if name == "kl" else "yes"
+            answer = "no" if key == "kl" else "yes"
         out.append((claim, "yes", f"{answer}: {text}"))
     fr = forward_reverse_text(rows, baseline)
     gains = "forward KL gains" in fr
@@ -406,7 +417,7 @@ def claims_markdown(rows: pd.DataFrame, baseline: float | None = None) -> str:
     lines = ["| claim | the paper (Figure 5) | this book |", "| --- | --- | --- |"]
     for claim, row in table.iterrows():
         cells = [claim, *row.tolist()]
-        lines.append("| " + " | ".join(_md(str(c)).replace("|", "\\|") for c in cells) + " |")
+        lines.append("| " + " | ".join(_md(str(c)) for c in cells) + " |")
     return "\n".join(lines)
 
 
@@ -414,9 +425,9 @@ def rate_answer(rows: pd.DataFrame) -> pd.DataFrame:
     """Exercise ex-denoising-rate: mean rate (nats) per noise level of the VAE and the two α-VAEs,
     and whether each α-VAE spends more than the VAE."""
     rates = rows.pivot_table(index="noise", columns="regulariser", values="rate")
-    out = pd.DataFrame({TEXT[r]: rates[r].round(2) for r in ("kl", *TRAINABLE)})
+    out = pd.DataFrame({TEXT_NAMES[r]: rates[r].round(2) for r in ("kl", *TRAINABLE)})
     for r in TRAINABLE:
-        out[f"{TEXT[r]} > {TEXT['kl']}"] = rates[r] > rates["kl"]
+        out[f"{TEXT_NAMES[r]} > {TEXT_NAMES['kl']}"] = rates[r] > rates["kl"]
     out.index.name = "σ"
     return out
 
@@ -429,13 +440,13 @@ def rate_answer_text(rows: pd.DataFrame) -> str:
     for r in TRAINABLE:
         more = [sigma for sigma in rates.index if rates.loc[sigma, r] > rates.loc[sigma, "kl"]]
         where = "every noise level" if len(more) == len(rates) else _levels(more)
-        lines.append(f"{TEXT[r]} spends more nats than {TEXT['kl']} at {where}")
+        lines.append(f"{TEXT_NAMES[r]} spends more nats than {TEXT_NAMES['kl']} at {where}")
     moves = []
     for r in ("kl", *TRAINABLE):
         col = rates[r]
         falls = bool((col.diff().dropna() < 0).all())
         moves.append(
-            f"{TEXT[r]}'s from {col.iloc[0]:.2f} to {col.iloc[-1]:.2f} nats"
+            f"{TEXT_NAMES[r]}'s from {col.iloc[0]:.2f} to {col.iloc[-1]:.2f} nats"
             f"{' (falling at every step)' if falls else ' (not at every step)'}"
         )
     return (

@@ -8,13 +8,12 @@ reconstruction. Both are measured on the test set and on a fixed subset of 10,00
 :func:`alphavae_core.experiments.catalogue.rate_distortion_configs`, trained by
 ``alphavae grid --experiment rate_distortion`` into ``results/<preset>/rate_distortion.csv``.
 
-Parts: curves, matched; every public name is re-exported here."""
+Parts: curves, matched, figure, tables; every public name is re-exported here."""
 
 from alphavae_core.chapters.rate_distortion.curves import (
     DATASETS,
     METRICS,
     TABLE,
-    TEXT,
     RateDistortionSettings,
     chapter4_runs,
     chapter_settings,
@@ -24,20 +23,20 @@ from alphavae_core.chapters.rate_distortion.curves import (
     grid_command,
     load_results,
     missing_text,
-    plot_rate_distortion,
+    model_name,
 )
+from alphavae_core.chapters.rate_distortion.figure import plot_rate_distortion
 from alphavae_core.chapters.rate_distortion.matched import (
     answer_text,
     best_at_rate,
     equivalent_kl_weight,
     equivalent_weight_text,
     gain_split,
-    gain_split_text,
     matched_rate,
-    matched_rate_text,
     per_seed,
     plain_at_rate,
     readings_text,
     rerun_text,
     without_reference_points,
 )
+from alphavae_core.chapters.rate_distortion.tables import curve_summary, gain_split_table, matched_overview

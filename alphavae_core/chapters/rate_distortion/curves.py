@@ -1,13 +1,11 @@
-"""The rate-distortion runs a preset expects, their rows, and the curves of distortion against rate (Figure 7)."""
+"""The rate-distortion runs a preset expects, their rows, and the points of distortion against rate (Figure 7)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
 
 from alphavae_core.chapters.benchmarks import DATASET_LABELS, format_mean_std, mean_std
 from alphavae_core.config import TrainConfig
@@ -16,13 +14,18 @@ from alphavae_core.experiments.grid import key_of, run_grid, table_paths
 from alphavae_core.experiments.presets import check_preset
 from alphavae_core.experiments.results import KEY, read_table
 from alphavae_core.paths import results_dir
-from alphavae_core.plotting import colour, label
+from alphavae_core.plotting import name
 
 TABLE = "rate_distortion"
-TEXT = {"kl": "KL(q‖p)", "dgjs": "JS*^Gα (α = ½)", "tdgjs": "t-JS*^Gα", "tgjs": "t-JS^Gα"}
 METRICS = ("rate", "test_mse", "train_rate", "train_mse")
 # MNIST is the paper's Figure 7; Fashion-MNIST repeats the question on a second dataset
 DATASETS = ("mnist", "fashion")
+
+
+def model_name(key: str, form: str = "text") -> str:
+    """A regulariser's name (:func:`alphavae_core.plotting.name`, ``form`` text, html or markdown);
+    the fixed dual skew carries its alpha, "JS*^Gα (α = ½)", since its trainable version is beside it."""
+    return name(key, form) + (" (α = ½)" if key == "dgjs" else "")
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def curve_table(rows: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame()
     table = pd.DataFrame(
         {
-            "regulariser": [TEXT[r] for r in c["regulariser"]],
+            "regulariser": [model_name(r) for r in c["regulariser"]],
             "λ": c["weight"],
             "test rate (nats)": [format_mean_std(m, s, 1) for m, s in zip(c["rate"], c["rate_std"])],
             "test MSE": [format_mean_std(m, s, 1) for m, s in zip(c["test_mse"], c["test_mse_std"])],
@@ -136,39 +139,8 @@ def curve_table(rows: pd.DataFrame) -> pd.DataFrame:
             "seeds": c["n"],
         }
     )
-    order = {r: i for i, r in enumerate(TEXT.values())}
+    order = {model_name(r): i for i, r in enumerate(RATE_DISTORTION_REGULARISERS)}
     table = table.sort_values(
         ["regulariser", "λ"], key=lambda s: s.map(order) if s.name == "regulariser" else s
     )
     return table.set_index(["regulariser", "λ"])
-
-
-def plot_rate_distortion(rows: pd.DataFrame, ax=None, annotate: str = "kl") -> plt.Figure:
-    """Distortion against rate, solid for test and dashed for train, lambda annotated (the paper's Figure 7).
-
-    Error bars are the standard deviation over seeds, drawn only where there are two or more."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6.6, 4.2))
-    c = curves(rows)
-    shared = set(c.loc[c["regulariser"] != annotate, "weight"])  # the annotated curve's extra points
-    for r in RATE_DISTORTION_REGULARISERS:
-        part = c[c["regulariser"] == r].sort_values("rate")
-        if part.empty:
-            continue
-        ax.errorbar(part["rate"], part["test_mse"], xerr=part["rate_std"], yerr=part["test_mse_std"],
-                    color=colour(r), marker="o", ms=4, capsize=2, label=f"{label(r)}, test")  # fmt: skip
-        ax.plot(part["train_rate"], part["train_mse"], color=colour(r), ls="--", marker=".", lw=1)
-        if r == annotate:
-            for _, p in part.iterrows():  # the reference-only points get their label above, not below
-                below = p["weight"] in shared or not shared
-                ax.annotate(f"λ={p['weight']:g}", (p["rate"], p["test_mse"]), textcoords="offset points",
-                            xytext=(0, -14 if below else 7), ha="center", fontsize="x-small",
-                            color=colour(r))  # fmt: skip
-    ax.plot([], [], color="0.4", ls="--", label="train (dashed)")
-    ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))  # 10, 100: not 10^1, 10^2
-    ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
-    ax.set_xlabel("rate: KL(q‖p) per image (nats, log scale)")
-    ax.set_ylabel("distortion: squared error\nper image")
-    ax.legend(fontsize="small")
-    return ax.figure

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from alphavae_core.chapters.benchmarks import format_mean_std, mean_std
-from alphavae_core.chapters.rate_distortion.curves import (
-    TEXT,
-    curves,
-)
+from alphavae_core.chapters.benchmarks import mean_std
+from alphavae_core.chapters.rate_distortion.curves import curves, model_name
 from alphavae_core.chapters.seeds import Paired, paired
 
 
@@ -95,8 +94,8 @@ def matched_rate(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl"
         {
             "λ": w,
             "rate (nats)": round(inside["rate"].mean(), 1),
-            f"{TEXT[model]} test MSE": round(inside["test_mse"].mean(), 2),
-            f"best {TEXT[reference]} at ≤ that rate": round(inside["reference"].mean(), 2),
+            f"{model_name(model)} test MSE": round(inside["test_mse"].mean(), 2),
+            f"best {model_name(reference)} at ≤ that rate": round(inside["reference"].mean(), 2),
             "difference": diff.text(),
             "verdict": diff.word(),
             "plain interpolation": _plain_cell(inside),
@@ -115,26 +114,6 @@ def _plain_cell(inside: pd.DataFrame) -> str:
     return "-" if plain.n == 0 else f"{plain.text()}: {plain.word()}"
 
 
-def matched_rate_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> str:
-    """One Markdown paragraph per lambda where the reference reaches the model's rate."""
-    table = matched_rate(rows, model, reference)
-    inside = table[table["seeds"] > 0] if len(table) else table
-    if inside.empty:
-        return f"No {TEXT[model]} point lies inside the rate range of the {TEXT[reference]} curve yet."
-    lines = []
-    for w, p in inside.iterrows():
-        where = f"λ = {w:g}, rate {p['rate (nats)']:.1f} nats: {TEXT[model]}'s distortion"
-        best = f"the best that {TEXT[reference]} reaches with no more nats"
-        if p["verdict"] in ("lower", "higher"):
-            lines.append(f"{where} is {p['verdict']} than {best}, by {p['difference']}.")
-        elif p["seeds"] == 1:
-            one = p["difference"].replace("(one seed)", "(one seed, so no verdict)")
-            lines.append(f"{where} differs from {best} by {one}.")
-        else:
-            lines.append(f"{where} differs from {best} by {p['difference']}: {p['verdict']}.")
-    return "\n\n".join(lines)
-
-
 def equivalent_kl_weight(rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0) -> float:
     """The KL weight whose (seed-mean) test rate equals ``model``'s at ``weight`` (log-log interpolation);
     NaN outside the KL curve's range. Learnt skew spends rate as a VAE with this smaller weight would."""
@@ -146,12 +125,26 @@ def equivalent_kl_weight(rows: pd.DataFrame, model: str = "tdgjs", weight: float
     return float(np.exp(_interp_log_rate(float(point["rate"].iloc[0]), kl, "log_weight")))
 
 
-def equivalent_weight_text(rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0) -> str:
-    """One sentence: the KL weight at which the VAE spends as many nats as ``model`` at ``weight``."""
-    w = equivalent_kl_weight(rows, model, weight)
-    if not np.isfinite(w):
-        return f"Not enough points on the {TEXT[model]} and KL(q‖p) curves yet."
-    return f"At λ = {weight:g}, {TEXT[model]} spends as much rate as a VAE with λ ≈ {w:.2f}."
+def equivalent_weight_text(
+    rows: pd.DataFrame, models: Sequence[str] = ("tdgjs",), weight: float = 1.0
+) -> str:
+    """One Markdown sentence: the KL weight at which the VAE spends as many nats as each of ``models``
+    does at ``weight``."""
+    found = {m: equivalent_kl_weight(rows, m, weight) for m in models}
+    found = {m: w for m, w in found.items() if np.isfinite(w)}
+    if not found:
+        return f"Not enough points on the {_names(models)} and {model_name('kl', 'markdown')} curves yet."
+    each = " respectively" if len(found) > 1 else ""
+    return (
+        f"At λ = {weight:g}, {_names(found)} spend{'s' * (len(found) == 1)} as much rate as a VAE with "
+        f"λ ≈ {_names([f'{w:.2f}' for w in found.values()], plain=True)}{each}."
+    )
+
+
+def _names(items: Sequence[str], plain: bool = False) -> str:
+    """``"A, B and C"`` of regulariser names in Markdown (of the items themselves with ``plain``)."""
+    words = list(items) if plain else [model_name(m, "markdown") for m in items]
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]
 
 
 def gain_split(rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, reference: str = "kl") -> dict:
@@ -177,38 +170,6 @@ def gain_split(rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, re
     return out
 
 
-def gain_split_text(
-    rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, reference: str = "kl"
-) -> str:
-    """One paragraph: how much of ``model``'s gain at ``weight`` a reference spending as much rate matches,
-    and the rest, the difference at equal rate with the book's sign (model minus reference)."""
-    g = gain_split(rows, model, weight, reference)
-    n = g["total"][2]
-    if n == 0:
-        return (f"No seed has both {TEXT[model]} at λ = {weight:g} and a {TEXT[reference]} curve around "
-                f"its rate yet.")  # fmt: skip
-
-    def fmt(key: str, digits: int = 2) -> str:
-        return format_mean_std(g[key][0], g[key][1], digits)
-
-    diff = g["paired"]
-    judged = {
-        "lower": "lower: at equal rate the skew reconstructs better",
-        "higher": "higher: at equal rate the skew reconstructs worse",
-        "not judged (one seed)": "no verdict",
-    }
-    total = g["total"][0]
-    return (
-        f"At λ = {weight:g}, {TEXT[model]}'s test MSE is {'lower' if total >= 0 else 'higher'} than "
-        f"{TEXT[reference]}'s by {format_mean_std(abs(total), g['total'][1], 2)} "
-        f"({f'{n} seeds, mean ± std' if n > 1 else 'one seed'}). It spends {fmt('rate', 1)} nats per image "
-        f"against {fmt('reference_rate', 1)}. The best {TEXT[reference]} model spending no more nats "
-        f"than {TEXT[model]} is lower than the λ = {weight:g} one by {fmt('by_rate')}. What is left is the "
-        f"difference at equal rate, {TEXT[model]} minus that best {TEXT[reference]} model, as in the "
-        f"matched-rate table: {diff.text()}, {judged.get(diff.word(), diff.word())}."
-    )
-
-
 def answer_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> str:
     """The chapter's answer in a few sentences: at the lambdas with two or more seeds, is ``model``'s
     distortion resolved lower than the best ``reference`` reaches at the same rate (the book's rule,
@@ -216,7 +177,7 @@ def answer_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl")
     the 95% intervals still allow there."""
     judged = {w: diff for w, _, _, diff in _matched(rows, model, reference) if diff.n >= 2}
     if not judged:
-        return f"No λ has two seeds of {TEXT[model]} inside the {TEXT[reference]} curve yet: no answer."
+        return f"No λ has two seeds of {model_name(model, 'markdown')} inside the {model_name(reference, 'markdown')} curve yet: no answer."
 
     def lams(ws) -> str:
         return ", ".join(f"{w:g}" for w in ws)
@@ -225,13 +186,13 @@ def answer_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl")
     higher = [w for w, d in judged.items() if d.word() == "higher"]
     if lower:
         head = (
-            f"At λ = {lams(lower)}, {TEXT[model]} reconstructs better than the best {TEXT[reference]} "
+            f"At λ = {lams(lower)}, {model_name(model, 'markdown')} reconstructs better than the best {model_name(reference, 'markdown')} "
             f"model spending no more nats (95% interval below zero): there it buys more than a smaller λ would."
         )
     else:
         head = (
-            f"At no λ with two or more seeds (λ = {lams(judged)}) is {TEXT[model]}'s distortion resolved "
-            f"lower than the best {TEXT[reference]} model reaches at the same rate: at this scale we find no "
+            f"At no λ with two or more seeds (λ = {lams(judged)}) is {model_name(model, 'markdown')}'s distortion resolved "
+            f"lower than the best {model_name(reference, 'markdown')} model reaches at the same rate: at this scale we find no "
             f"resolved sign that it does better than a VAE with a smaller λ."
         )
     if higher:
@@ -255,36 +216,48 @@ def answer_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl")
     return head + tail
 
 
-def readings_text(rows: pd.DataFrame, model: str = "tdgjs", reference: str = "kl") -> str:
+def readings_text(rows: pd.DataFrame, models: Sequence[str] = ("tdgjs",), reference: str = "kl") -> str:
     """Where the reference's curve has risen again, the lowest-distortion rule of :func:`best_at_rate`
-    and plain interpolation (:func:`plain_at_rate`) read it differently: both readings, per lambda
-    of ``model`` where they differ."""
+    and plain interpolation (:func:`plain_at_rate`) read it differently. One Markdown paragraph: the
+    curve's lowest point, and where the two readings give different verdicts (the numbers of both are
+    in :func:`matched_rate`, column ``plain interpolation``)."""
     c = curves(rows)
     ref = c[c["regulariser"] == reference]
     if ref.empty:
-        return f"No {TEXT[reference]} curve yet."
+        return f"No {model_name(reference, 'markdown')} curve yet."
     low = ref.loc[ref["test_mse"].idxmin()]
-    lines = [
-        f"{TEXT[model]}: the {TEXT[reference]} curve's lowest test MSE (seed means) is "
-        f"{low['test_mse']:.2f}, at λ = {low['weight']:g} ({low['rate']:.1f} nats)"
-    ]
-    parts = []
-    for w, inside, _, diff in _matched(rows, model, reference):
-        if np.allclose(inside["plain"], inside["reference"], equal_nan=True) or diff.n == 0:
-            continue
-        plain = _plain(inside)
-        second = (
-            f"with plain interpolation {plain.text()}, {plain.word()}"
-            if plain.n
-            else f"plain interpolation has no reading (beyond the {TEXT[reference]} curve's largest rate)"
+    changed, unread, differ, compared = [], {}, 0, 0
+    for model in models:
+        for w, inside, _, diff in _matched(rows, model, reference):
+            compared += int(diff.n > 0)
+            if np.allclose(inside["plain"], inside["reference"], equal_nan=True) or diff.n == 0:
+                continue
+            differ += 1
+            plain = _plain(inside)
+            if plain.n == 0:
+                unread.setdefault(w, []).append(model)
+            elif plain.word() != diff.word():
+                changed.append(
+                    f"{model_name(model, 'markdown')} at λ = {w:g} (the rule: {diff.word()}; plain "
+                    f"interpolation: {plain.word()})"
+                )
+    text = (
+        f"The {model_name(reference, 'markdown')} curve's lowest test MSE (seed means) is {low['test_mse']:.2f}, "
+        f"at λ = {low['weight']:g} ({low['rate']:.1f} nats)."
+    )
+    if not differ:
+        return text + " The two readings agree for every model at every λ."
+    text += (
+        f" The two readings differ at {differ} of the {compared} points compared; the verdict changes with "
+        "the reading " + (f"for {'; '.join(changed)}." if changed else "for none of them.")
+    )
+    for w, who in unread.items():
+        text += (
+            f" At λ = {w:g} plain interpolation has no reading for {_names(who)}: "
+            f"{'it spends' if len(who) == 1 else 'they spend'} more nats than the "
+            f"{model_name(reference, 'markdown')} curve's largest rate."
         )
-        parts.append(
-            f"at λ = {w:g} ({inside['rate'].mean():.1f} nats), with the rule {diff.text()}, {diff.word()}; "
-            f"{second}"
-        )
-    if not parts:
-        return lines[0] + "; the two readings agree at every λ."
-    return lines[0] + ". The two readings differ " + "; ".join(parts) + "."
+    return text
 
 
 def without_reference_points(
@@ -298,7 +271,7 @@ def without_reference_points(
     weights = ", ".join(f"{w:g}" for w in drop)
     changed = [w for w in full if w in less and full[w].word() != less[w].word()]
     if not changed:
-        return (f"Without {TEXT[reference]}'s runs at λ = {weights}, no verdict of {TEXT[model]} "
+        return (f"Without {model_name(reference, 'markdown')}'s runs at λ = {weights}, no verdict of {model_name(model, 'markdown')} "
                 f"changes.")  # fmt: skip
     parts = [
         f"at λ = {w:g} it reads {less[w].text()}, {less[w].word()}, instead of {full[w].text()}, "
@@ -306,8 +279,8 @@ def without_reference_points(
         for w in changed
     ]
     return (
-        f"Without {TEXT[reference]}'s runs at λ = {weights}, {'; '.join(parts)}: that verdict depends on how "
-        f"densely the {TEXT[reference]} curve is sampled near the model's rate."
+        f"Without {model_name(reference, 'markdown')}'s runs at λ = {weights}, {'; '.join(parts)}: that verdict depends on how "
+        f"densely the {model_name(reference, 'markdown')} curve is sampled near the model's rate."
     )
 
 
@@ -339,8 +312,8 @@ def rerun_text(
     same_sign = np.sign(first.mean) == np.sign(second.mean)
     text = (
         f"A second training of this grid's λ = {weight:g} runs (same configurations and seeds) differs "
-        f"from them by up to {gap.max():.2f} per image ({TEXT[worst['regulariser']]}, seed "
-        f"{int(worst['seed'])}). With the second training in their place, {TEXT[model]}'s difference at "
+        f"from them by up to {gap.max():.2f} per image ({model_name(worst['regulariser'], 'markdown')}, seed "
+        f"{int(worst['seed'])}). With the second training in their place, {model_name(model, 'markdown')}'s difference at "
         f"equal rate at λ = {weight:g} is {second.text()}, {second.word()}, instead of {first.text()}, "
         f"{first.word()}: "
     )
