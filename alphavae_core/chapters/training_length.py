@@ -28,7 +28,9 @@ from alphavae_core.chapters.benchmarks import (
     paper_value,
     table3,
 )
+from alphavae_core.chapters.benchmarks.names import typeset
 from alphavae_core.chapters.seeds import paired
+from alphavae_core.chapters.tables import Table, html_table, whole
 from alphavae_core.config import TrainConfig
 from alphavae_core.experiments.catalogue import TRAINING_LENGTH_PARTS, keeps_weights, training_length_configs
 from alphavae_core.experiments.grid import key_of, load_weights, run_grid, table_paths
@@ -317,6 +319,32 @@ def verdicts(recs: pd.DataFrame, histories: Mapping[str, Any], settings: LengthS
         a, b = _verdict_row(early, histories, which), _verdict_row(late, histories, which)
         out.append({"verdict": what, f"after {first} epochs": a, f"after {settings.epochs} epochs": b})
     return pd.DataFrame(out).set_index("verdict")
+
+
+def view(frame: pd.DataFrame) -> Table:
+    """One of this chapter's tables for the page: typeset names and unbroken numbers in HTML, the
+    frame's own text otherwise (what a terminal shows)."""
+
+    def cell(value: Any) -> str:
+        text = (
+            "–"
+            if isinstance(value, float) and np.isnan(value)
+            else f"{value:g}"
+            if isinstance(value, float)
+            else str(value)
+        )
+        return whole(typeset(text)) if len(text) < 24 else typeset(text)
+
+    shown = frame.copy()
+    shown.index = [cell(i) for i in shown.index]
+    shown.index.name = frame.index.name
+    if isinstance(frame.columns, pd.MultiIndex):  # two header rows, as html_table draws them
+        shown.columns = pd.MultiIndex.from_tuples(
+            [tuple(typeset(str(c)) for c in col) for col in frame.columns]
+        )
+    else:
+        shown.columns = [typeset(str(c)) for c in frame.columns]
+    return Table(html_table(shown.map(cell)), frame.to_string())
 
 
 # ----------------------------------------------------------------------------- figures
