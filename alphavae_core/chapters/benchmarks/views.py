@@ -13,12 +13,12 @@ import html
 import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from alphavae_core.chapters.benchmarks.names import typeset
+from alphavae_core.chapters.tables import Table
 
 # Left-aligns the row labels and text columns of the chapter's tables (numbers stay right-aligned, as
 # the book's stylesheet sets them); one class so that the rule touches only these tables.
@@ -35,18 +35,8 @@ _STYLE = (
 )
 
 
-@dataclass(frozen=True)
-class Shown:
-    """A table for the page (``html``) with its plain-text form (``text``, what a terminal prints)."""
-
-    html: str
-    text: str
-
-    def _repr_html_(self) -> str:
-        return self.html
-
-    def __repr__(self) -> str:
-        return self.text
+# A table for the page with its plain-text form: the chapters' one table type.
+Shown = Table
 
 
 _CODE = re.compile(r"`([^`]+)`")
