@@ -9,6 +9,7 @@ from browser_helpers import HTML, open_page, read_text, require_chromium
 
 from alphavae_core.course import questions
 from alphavae_core.course.selfcheck import Choice, Number
+from alphavae_core.plotting import TEXT_NAMES
 
 require_chromium()
 pytestmark = pytest.mark.browser
@@ -18,6 +19,11 @@ for chapter in sorted(questions.BUILDERS):
     page = HTML / "book" / f"{chapter}.html"
     if page.is_file() and f'id="selfcheck-{chapter}"' in page.read_text(errors="replace"):
         PAGES.append(chapter)
+
+
+def _shown(text: str) -> str:
+    """What a browser shows of plain ``text`` once its names are typeset: "t-JS*^Gα" reads "t-JS*Gα"."""
+    return text.replace("^", "")
 
 
 def _answer(page, ident: str, q, right: bool) -> str:
@@ -49,9 +55,12 @@ def test_self_check_answers_right_and_wrong(browser, book_url, chapter: str) -> 
             wrong = _answer(page, ident, q, right=False)
             assert wrong.startswith("Not quite"), wrong
             right = _answer(page, ident, q, right=True)
-            assert right.startswith("Right") and q.answer_text in right, right
+            assert right.startswith("Right") and _shown(q.answer_text) in right, right
             cls = page.get_attribute(f"#{ident} .avx-feedback", "class")
             assert "avx-right" in cls
         page.click(f"#selfcheck-{chapter}-q1 button.avx-show")
-        assert qs[0].answer_text in read_text(page, f"#selfcheck-{chapter}-q1 .avx-feedback")
+        assert _shown(qs[0].answer_text) in read_text(page, f"#selfcheck-{chapter}-q1 .avx-feedback")
+        # names are typeset as everywhere else in the book: no plain "t-JS*^Gα" in a question
+        shown = read_text(page, f"#selfcheck-{chapter}")
+        assert not [n for n in TEXT_NAMES.values() if "^" in n and n in shown], shown
     watch.check()

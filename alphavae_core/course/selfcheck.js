@@ -11,8 +11,9 @@ function mountSelfCheck(root, config) {
     const block = blocks[i];
     if (!block) return;
     const feedback = block.querySelector('.avx-feedback');
+    // q.text and q.explain are HTML made by selfcheck.py (escaped, names typeset); the rest is fixed text
     const say = (text, kind) => {
-      feedback.textContent = text;
+      feedback.innerHTML = text;
       feedback.className = 'avx-feedback' + (kind ? ' avx-' + kind : '');
     };
     const explain = q.explain ? ' ' + q.explain : '';

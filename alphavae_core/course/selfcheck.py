@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from alphavae_core.chapters.benchmarks.names import typeset
 from alphavae_core.plotting import kernel_free_html
 
 SCRIPT = Path(__file__).with_name("selfcheck.js")
@@ -82,15 +83,15 @@ def choice_of(options: Sequence[str], values: Sequence[float], target: float) ->
 
 def _question_html(root_id: str, i: int, q: Question) -> str:
     ident = f"{root_id}-q{i + 1}"
-    prompt = f'<p class="avx-q"><b>{i + 1}.</b> {html.escape(q.prompt)}</p>'
+    prompt = f'<p class="avx-q"><b>{i + 1}.</b> {typeset(q.prompt)}</p>'
     if isinstance(q, Choice):
         inputs = "".join(
-            f'<label class="avx-opt"><input type="radio" name="{ident}" value="{k}"> {html.escape(o)}</label>'
+            f'<label class="avx-opt"><input type="radio" name="{ident}" value="{k}"> {typeset(o)}</label>'
             for k, o in enumerate(q.options)
         )
         kind = "choice"
     else:
-        unit = f" {html.escape(q.unit)}" if q.unit else ""
+        unit = f" {typeset(q.unit)}" if q.unit else ""
         inputs = (
             f'<input class="avx-number" type="text" inputmode="decimal" autocomplete="off" '
             f'aria-label="your answer to question {i + 1}">{unit}'
@@ -105,14 +106,15 @@ def _question_html(root_id: str, i: int, q: Question) -> str:
 
 
 def _config(q: Question) -> dict:
+    # answer and explanation as HTML (names typeset, everything else escaped): the script shows them as such
+    shown = {"text": typeset(q.answer_text), "explain": typeset(q.explain)}
     if isinstance(q, Choice):
-        return {"kind": "choice", "answer": q.answer, "text": q.answer_text, "explain": q.explain}
+        return {"kind": "choice", "answer": q.answer, **shown}
     return {
         "kind": "number",
         "answer": round(q.answer, 6),  # far below any tolerance: the same on every CPU
         "tolerance": q.tolerance,
-        "text": q.answer_text,
-        "explain": q.explain,
+        **shown,
     }
 
 
