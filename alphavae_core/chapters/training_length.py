@@ -28,7 +28,7 @@ from alphavae_core.chapters.benchmarks import (
     paper_value,
     table3,
 )
-from alphavae_core.chapters.benchmarks.names import typeset
+from alphavae_core.chapters.benchmarks.names import markdown, typeset
 from alphavae_core.chapters.seeds import paired
 from alphavae_core.chapters.tables import Table, html_table, whole
 from alphavae_core.config import TrainConfig
@@ -231,26 +231,31 @@ def matched_rate_over_epochs(
     return pd.DataFrame(out).set_index("epoch") if out else pd.DataFrame()
 
 
-def matched_rate_trend_text(recs: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0) -> str:
-    """Does the gain at equal rate appear, grow or vanish with training? One paragraph from the table."""
+def matched_rate_trend_text(
+    recs: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, form: str = "text"
+) -> str:
+    """Does the gain at equal rate appear, grow or vanish with training? One paragraph from the table,
+    in plain text or (``form="markdown"``) with the names as MyST maths."""
     table = matched_rate_over_epochs(recs, model, weight)
     judged = table[table["seeds"] >= 2] if len(table) else table
+    who = f"The {model_label(model)} at λ = {weight:g}"
     if judged.empty:
-        return (f"No recorded epoch has two seeds of {rd.model_name(model)} at λ = {weight:g} inside the VAE's curve "
-                "yet: no answer.")  # fmt: skip
-    words = [f"epoch {e}: {p['verdict']}" for e, p in judged.iterrows()]
-    first, last = judged.iloc[0], judged.iloc[-1]
-    head = (f"{rd.model_name(model)} at λ = {weight:g} against the best VAE with no more nats, by training length: "
-            + "; ".join(words) + ".")  # fmt: skip
-    if last["verdict"] == "lower" and first["verdict"] != "lower":
-        trend = " A gain at equal rate appears with training."
-    elif first["verdict"] == "lower" and last["verdict"] != "lower":
-        trend = " The gain at equal rate seen early vanishes with training."
-    elif last["verdict"] == "lower":
-        trend = " The gain at equal rate holds throughout."
+        text = f"{who} has no recorded epoch with two seeds inside the VAE's curve yet: no answer."
     else:
-        trend = " At no recorded length is the skew's distortion resolved lower than the VAE's at equal rate."
-    return head + trend
+        words = [f"epoch {e}: {p['difference']} ({p['verdict']})" for e, p in judged.iterrows()]
+        first, last = judged.iloc[0], judged.iloc[-1]
+        text = f"{who} against the best VAE with no more nats, by training length: " + "; ".join(words) + "."
+        if last["verdict"] == "lower" and first["verdict"] != "lower":
+            text += " A gain at equal rate appears with training."
+        elif first["verdict"] == "lower" and last["verdict"] != "lower":
+            text += " The gain at equal rate seen early vanishes with training."
+        elif last["verdict"] == "lower":
+            text += " The gain at equal rate holds throughout."
+        else:
+            text += (
+                " At no recorded length is the skew's distortion resolved lower than the VAE's at equal rate."
+            )
+    return markdown(text) if form == "markdown" else text
 
 
 # ----------------------------------------------------------------------------- verdicts at 5 and at 100 epochs
