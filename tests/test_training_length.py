@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from alphavae_core import data
+from alphavae_core.chapters import benchmarks as bm
 from alphavae_core.chapters import training_length as tl
 from alphavae_core.config import TrainConfig
 from alphavae_core.experiments import grid
@@ -167,6 +168,15 @@ def test_table1_over_epochs_is_the_mean_and_std_over_seeds() -> None:
     assert table.loc["VAE (KL(q‖p))", "20 epochs"] == f"{np.mean(kl):.2f} ± {np.std(kl, ddof=1):.2f}"
     assert table.loc["β-VAE (β·KL(q‖p))", "5 epochs"] == "missing"
     assert table.loc["VAE (KL(q‖p))", "paper (100 epochs)"] == "10.67 ± 0.27"
+
+
+def test_table1_rows_leave_out_the_vae_at_other_weights() -> None:
+    """Chapter 7 also trains the VAE at lambda < 1: Table 1 (and Figure 1's baselines) read lambda = 1 only."""
+    rows, _ = _synthetic()
+    assert set(rows.loc[rows["regulariser"] == "kl", "weight"]) > {1.0}
+    t1 = bm.table1_rows(rows)
+    assert set(t1["weight"]) == {1.0} and set(t1["regulariser"]) == {"kl", "tdgjs"}
+    assert len(t1) == len(rows[rows["weight"] == 1.0])
 
 
 def test_five_epoch_check_compares_with_the_committed_short_runs() -> None:

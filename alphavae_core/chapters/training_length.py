@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from matplotlib.ticker import NullFormatter
 
 from alphavae_core.chapters import rate_distortion as rd
 from alphavae_core.chapters.benchmarks import (
@@ -26,6 +27,7 @@ from alphavae_core.chapters.benchmarks import (
     model_label,
     montage,
     paper_value,
+    table1_rows,
     table3,
 )
 from alphavae_core.chapters.benchmarks.names import markdown, typeset
@@ -45,6 +47,7 @@ TABLE = "training_length"
 CONFIG_COLUMNS = ("dataset", "regulariser", "alpha0", "weight", "seed")
 METRICS = ("test_mse", "rate", "train_mse", "train_rate")
 SHOWN_EPOCHS = (5, 10, 20, 50, 100)  # Table 1's columns over training
+_RATE_TICKS = (5, 6, 8, 10, 12, 14, 16, 18, 20, 22, 25, 30, 40, 50, 60, 80, 100, 150, 200, 300)
 EARLY = 5  # the book's other chapters train for 5 epochs at the cpu preset
 
 
@@ -151,15 +154,6 @@ def recorded_epochs(recs: pd.DataFrame) -> list[int]:
     return sorted(int(e) for e in recs["epoch"].unique())
 
 
-def table1_runs(rows: pd.DataFrame) -> pd.DataFrame:
-    """Table 1's models: each regulariser at its default weight and initial skew."""
-    default_weight = rows["regulariser"].map(lambda r: get_regulariser(r).default_weight)
-    default_alpha = rows["alpha0"].isna() | (rows["alpha0"] == get_regulariser("gjs").default_alpha)
-    return rows[
-        rows["regulariser"].isin(TABLE1_REGULARISERS) & (rows["weight"] == default_weight) & default_alpha
-    ]
-
-
 def five_epoch_check(recs: pd.DataFrame, preset: str) -> pd.DataFrame:
     """The records after 5 epochs beside the 5-epoch runs of chapters 4 and 6 with the same settings
     (their committed rows): how many runs match, and the largest and median absolute difference of
@@ -190,7 +184,7 @@ def table1_over_epochs(recs: pd.DataFrame, settings: LengthSettings, dataset: st
     shown = list(
         dict.fromkeys(shown if settings.epochs >= max(SHOWN_EPOCHS) else recorded_epochs(recs) or shown)
     )
-    t1 = table1_runs(recs[recs["dataset"] == dataset])
+    t1 = table1_rows(recs[recs["dataset"] == dataset])
     columns: dict[str, list[str]] = {}
     for e in shown:
         cells = []
@@ -207,7 +201,7 @@ def table1_over_epochs(recs: pd.DataFrame, settings: LengthSettings, dataset: st
 
 def table3_final(recs: pd.DataFrame, settings: LengthSettings) -> pd.DataFrame:
     """Table 3 (learnt alpha beside the paper's) after the runs' full length, read as chapter 4 reads it."""
-    return table3(table1_runs(at_epoch(recs, settings.epochs)))
+    return table3(table1_rows(at_epoch(recs, settings.epochs)))
 
 
 # ----------------------------------------------------------------------------- the matched-rate answer
@@ -260,7 +254,7 @@ def matched_rate_trend_text(
 
 # ----------------------------------------------------------------------------- verdicts at 5 and at 100 epochs
 def _paired_difference(rows: pd.DataFrame, a: str, b: str, metric: str = "test_mse") -> Any:
-    t1 = table1_runs(rows)
+    t1 = table1_rows(rows)
     pa = t1[t1["regulariser"] == a].set_index("seed")[metric]
     pb = t1[t1["regulariser"] == b].set_index("seed")[metric]
     return paired((pa - pb).dropna())
@@ -268,7 +262,7 @@ def _paired_difference(rows: pd.DataFrame, a: str, b: str, metric: str = "test_m
 
 def _verdict_row(rows: pd.DataFrame, histories: Mapping[str, Any], which: str) -> str:
     """One verdict, read from the results rows of one training length."""
-    t1 = table1_runs(rows[rows["dataset"] == "mnist"])
+    t1 = table1_rows(rows[rows["dataset"] == "mnist"])
     if which == "lowest":
         means = t1.groupby("regulariser")["test_mse"].mean()
         if means.empty:
@@ -277,8 +271,12 @@ def _verdict_row(rows: pd.DataFrame, histories: Mapping[str, Any], which: str) -
         runner = means.drop(best).idxmin() if len(means) > 1 else None
         diff = _paired_difference(t1, best, runner) if runner else None
         rate = t1.groupby("regulariser")["rate"].mean()
-        return (f"{model_label(best)} lowest of the {len(means)} with rows ({means[best]:.2f}, rate {rate[best]:.1f} nats)"
-                + (f"; against {model_label(runner)}: {diff.text()} ({diff.word()})" if diff else ""))  # fmt: skip
+        n = t1.loc[t1["regulariser"] == best, "seed"].nunique()
+        mean = f"{means[best]:.2f}, rate {rate[best]:.1f} nats, mean of {n} seed{'s' if n > 1 else ''}"
+        paired_with = (
+            f"; against {model_label(runner)}, paired by seed: {diff.text()}, {diff.word()}" if diff else ""
+        )
+        return f"{model_label(best)} lowest of the {len(means)} with rows ({mean}){paired_with}"
     if which in ("tdgjs", "tgjs"):
         fixed = {"tdgjs": "dgjs", "tgjs": "gjs"}[which]
         diff = _paired_difference(t1, which, fixed)
@@ -289,7 +287,7 @@ def _verdict_row(rows: pd.DataFrame, histories: Mapping[str, Any], which: str) -
             return "not measured"
         return f"{table.loc[1.0, 'difference']}: {table.loc[1.0, 'verdict']}"
     if which == "order":
-        t = table1_runs(rows)
+        t = table1_rows(rows)
         alpha = (
             t[t["regulariser"].isin(("tgjs", "tdgjs"))]
             .groupby(["regulariser", "dataset"])["alpha_final"]
@@ -356,14 +354,19 @@ def view(frame: pd.DataFrame) -> Table:
 def plot_train_test(
     recs: pd.DataFrame, regularisers: Sequence[str] = ("kl", "tgjs", "tdgjs"), dataset: str = "mnist"
 ):
-    """Test (solid) and train (dashed) MSE against the epoch, mean over seeds: the paper's Figure 7 lines."""
+    """Test (solid) and train (dashed) MSE against the epoch, mean over seeds (the legend says how many)."""
     fig, ax = new_figure(width=6.8, height=3.6)
-    t1 = table1_runs(recs[recs["dataset"] == dataset])
+    t1 = table1_rows(recs[recs["dataset"] == dataset])
     for r in regularisers:
-        part = t1[t1["regulariser"] == r].groupby("epoch")[["test_mse", "train_mse"]].mean()
+        runs = t1[t1["regulariser"] == r]
+        part = runs.groupby("epoch")[["test_mse", "train_mse"]].mean()
         if part.empty:
             continue
-        ax.plot(part.index, part["test_mse"], "-o", ms=3, color=colour(r), label=f"{label(r)}, test")
+        n = runs["seed"].nunique()
+        seeds = f"{n} seed{'s' if n > 1 else ''}"
+        ax.plot(
+            part.index, part["test_mse"], "-o", ms=3, color=colour(r), label=f"{label(r)}, test ({seeds})"
+        )
         ax.plot(part.index, part["train_mse"], "--", color=colour(r), lw=1)
     if not ax.lines:
         ax.text(0.5, 0.5, "no runs yet", ha="center", va="center", transform=ax.transAxes, color="0.4")
@@ -371,6 +374,54 @@ def plot_train_test(
     ax.set_xscale("log")
     ax.set(xlabel="epoch (log scale)", ylabel="squared error per image")
     ax.legend(fontsize="small")
+    return fig
+
+
+def train_test_text(
+    recs: pd.DataFrame, regularisers: Sequence[str] = ("kl", "tgjs", "tdgjs"), dataset: str = "mnist"
+) -> str:
+    """The gap between test and training error at the last recorded epoch, and whether the test error
+    fell at every recorded epoch (means over seeds): over-fitting or a generalisation gap? Markdown."""
+    t1 = table1_rows(recs[recs["dataset"] == dataset])
+    parts, rising = [], []
+    for r in regularisers:
+        runs = t1[t1["regulariser"] == r]
+        if runs.empty:
+            continue
+        means = runs.groupby("epoch")[["test_mse", "train_mse"]].mean()
+        last = means.index.max()
+        n = runs.loc[runs["epoch"] == last, "seed"].nunique()
+        gap = means.loc[last, "test_mse"] - means.loc[last, "train_mse"]
+        parts.append(
+            f"{gap:.2f} for the {model_label(r)}, at epoch {last} over {n} seed{'s' if n > 1 else ''}"
+        )
+        if (means["test_mse"].diff().dropna() > 0).any():
+            rising.append(model_label(r))
+    if not parts:
+        return "No runs yet."
+    text = (
+        "At the last recorded epoch the test error exceeds the training error by "
+        + "; and by ".join(parts)
+        + ". "
+    )
+    if rising:
+        text += (f"The test error of the {' and the '.join(rising)} rose between two recorded epochs: "
+                 "that model over-fits.")  # fmt: skip
+    else:
+        text += ("Every model's test error fell at every recorded epoch, so the gap is a generalisation gap, "
+                 "not over-fitting in the sense of getting worse on new images.")  # fmt: skip
+    return markdown(text)
+
+
+def plot_rate_distortion_at(recs: pd.DataFrame, epoch: int, dataset: str = "mnist"):
+    """Chapter 6's rate-distortion figure drawn from the runs as they stood after ``epoch``: the VAE's
+    curve over its weights, and each learnt skew's point at lambda = 1."""
+    fig = rd.plot_rate_distortion(at_epoch(recs[recs["dataset"] == dataset], epoch))
+    for ax in fig.axes:  # a narrow range of rates: label round rates inside it, not only powers of ten
+        lo, hi = ax.get_xlim()
+        ticks = [t for t in _RATE_TICKS if lo <= t <= hi]
+        ax.set_xticks(ticks[:: 1 + len(ticks) // 7], [f"{t:g}" for t in ticks[:: 1 + len(ticks) // 7]])
+        ax.xaxis.set_minor_formatter(NullFormatter())
     return fig
 
 
@@ -400,15 +451,16 @@ def samples(model: VAE, originals: torch.Tensor, n: int = 8, seed: int = 0) -> d
 
 
 def plot_samples(models: Mapping[str, VAE | None], originals: torch.Tensor):
-    """Side by side for each model: its reconstructions of ``originals``, prior samples, interpolation."""
-    shown = {name: m for name, m in models.items() if m is not None}
+    """Side by side for each regulariser (key of ``models``): its reconstructions of ``originals``,
+    decoded prior samples and an interpolation."""
+    shown = {key: m for key, m in models.items() if m is not None}
     fig, axes = new_figure(ncols=max(len(shown), 1), width=1.2 + 3.8 * max(len(shown), 1), height=2.6)
     axes = np.atleast_1d(axes)
     if not shown:
         axes[0].text(0.5, 0.5, "no kept weights yet", ha="center", va="center", color="0.4")
         axes[0].axis("off")
         return fig
-    for i, (ax, (name, model)) in enumerate(zip(axes, shown.items())):
+    for i, (ax, (key, model)) in enumerate(zip(axes, shown.items())):
         rows = samples(model, originals, len(originals))
         ax.imshow(montage([originals, *rows.values()]), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
         h = originals.shape[-2]
@@ -416,14 +468,5 @@ def plot_samples(models: Mapping[str, VAE | None], originals: torch.Tensor):
         ax.set_yticks([h * (j + 0.5) for j in range(len(names))], names, fontsize="small")
         ax.set_xticks([])
         ax.grid(False)
-        ax.set_title(name, fontsize="medium")
-    return fig
-    for ax, (name, model) in zip(axes, shown.items()):
-        rows = samples(model, originals, len(originals))
-        ax.imshow(montage([originals, *rows.values()]), cmap="gray", vmin=0, vmax=1, interpolation="nearest")
-        h = originals.shape[-2]
-        ax.set_yticks([h * (i + 0.5) for i in range(4)], ["originals", *rows], fontsize="small")
-        ax.set_xticks([])
-        ax.grid(False)
-        ax.set_title(name, fontsize="medium")
+        ax.set_title(label(key), fontsize="medium")
     return fig

@@ -32,12 +32,17 @@ def mean_std(values: Sequence[float]) -> tuple[float, float, int]:
 
 
 def format_mean_std(mean: float, std: float | None, digits: int = 2) -> str:
-    """``"10.67 ± 0.27"``; just the mean when there is no spread; ``"-"`` for no value."""
+    """``"10.67 ± 0.27"``; just the mean when there is no spread; ``"-"`` for no value. A spread that
+    ``digits`` would round to zero keeps one significant figure (``"8.56 ± 0.003"``): seeds that differ
+    are not shown as identical."""
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "-"
     if std is None or math.isnan(std):
         return f"{mean:.{digits}f}"
-    return f"{mean:.{digits}f} ± {std:.{digits}f}"
+    spread = f"{std:.{digits}f}"
+    if std > 0 and float(spread) == 0:
+        spread = f"{std:.{-math.floor(math.log10(std))}f}"
+    return f"{mean:.{digits}f} ± {spread}"
 
 
 def summary(rows: pd.DataFrame, metric: str = "test_mse") -> pd.DataFrame:
