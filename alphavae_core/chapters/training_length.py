@@ -214,14 +214,22 @@ def matched_rate_over_epochs(
     for e in recorded_epochs(recs):
         rows = at_epoch(recs[recs["dataset"] == dataset], e)
         table = rd.matched_rate(rows, model)
-        kl_points = sorted(rows.loc[rows["regulariser"] == "kl", "weight"].unique())
+        kl_seeds = rows[rows["regulariser"] == "kl"].groupby("weight")["seed"].nunique()
         if weight in getattr(table, "index", []):
             point = table.loc[weight]
             entry = {"rate (nats)": point["rate (nats)"], "difference": point["difference"],
-                     "verdict": point["verdict"], "seeds": point["seeds"]}  # fmt: skip
+                     "verdict": point["verdict"], "plain interpolation": point["plain interpolation"],
+                     "seeds": point["seeds"]}  # fmt: skip
         else:
-            entry = {"rate (nats)": np.nan, "difference": "-", "verdict": "not measured", "seeds": 0}
-        out.append({"epoch": e, **entry, "VAE weights λ": ", ".join(f"{w:g}" for w in kl_points)})
+            entry = {"rate (nats)": np.nan, "difference": "-", "verdict": "not measured",
+                     "plain interpolation": "-", "seeds": 0}  # fmt: skip
+        out.append(
+            {
+                "epoch": e,
+                **entry,
+                "VAE weights λ (seeds)": ", ".join(f"{w:g} ({n})" for w, n in kl_seeds.items()),
+            }
+        )
     return pd.DataFrame(out).set_index("epoch") if out else pd.DataFrame()
 
 
@@ -236,9 +244,13 @@ def matched_rate_trend_text(
     if judged.empty:
         text = f"{who} has no recorded epoch with two seeds inside the VAE's curve yet: no answer."
     else:
-        words = [f"epoch {e}: {p['difference']} ({p['verdict']})" for e, p in judged.iterrows()]
+        words = [
+            f"epoch {e}: {p['difference'].replace(f' (95% interval, {p.seeds} seeds)', '')}, {p['verdict']}"
+            for e, p in judged.iterrows()
+        ]
         first, last = judged.iloc[0], judged.iloc[-1]
-        text = f"{who} against the best VAE with no more nats, by training length: " + "; ".join(words) + "."
+        text = (f"{who} against the VAE at equal rate, by training length (difference ± its 95% interval over "
+                "the seeds counted): " + "; ".join(words) + ".")  # fmt: skip
         if last["verdict"] == "lower" and first["verdict"] != "lower":
             text += " A gain at equal rate appears with training."
         elif first["verdict"] == "lower" and last["verdict"] != "lower":
