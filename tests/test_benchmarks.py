@@ -173,7 +173,10 @@ def test_a_spread_that_rounds_to_zero_keeps_one_significant_figure() -> None:
     assert b.format_mean_std(8.5562, np.std([8.5585, 8.5538], ddof=1), 2) == "8.56 ± 0.003"
     assert b.format_mean_std(10.674, 0.268) == "10.67 ± 0.27"
     assert b.format_mean_std(0.3612, 8.2e-5, 3) == "0.361 ± 0.00008"  # decimals, not 8e-05
-    assert b.format_mean_std(0.36, 0.0, 3) == "0.360 ± 0.000"  # identical seeds stay exactly zero
+    assert b.format_mean_std(0.36, 0.0, 3) == "0.360 ± 0.000"
+    assert (
+        b.format_mean_std(0.4, 7e-17, 3) == "0.400 ± 0.000"
+    )  # float noise of equal values  # identical seeds stay exactly zero
     assert b.format_mean_std(0.36, None, 3) == "0.360" and b.format_mean_std(float("nan"), 0.1) == "-"
 
 

@@ -184,3 +184,16 @@ def test_five_epoch_check_compares_with_the_committed_short_runs() -> None:
     assert check.loc[0, "runs compared"] > 0  # chapter 4 and 6 have these settings at 5 epochs
     empty = tl.five_epoch_check(tl.records(pd.DataFrame(columns=_synthetic()[0].columns), {}), "cpu")
     assert empty.loc[0, "runs compared"] == 0
+
+
+def test_summary_and_train_test_texts_read_the_records() -> None:
+    rows, histories = _synthetic()
+    recs = tl.records(rows, histories)
+    settings = tl.chapter_settings("cpu")
+    text = tl.summary_text(recs, settings)
+    kl = [30 - 4 * np.log(9.0 + 2) + 0.01 * s for s in (0, 1, 2)]  # the VAE at lambda = 1, epoch 100
+    assert f"test MSE {np.mean(kl):.2f} ± {np.std(kl, ddof=1):.2f} over 3 seeds after 100 epochs" in text
+    assert "the paper 10.67 ± 0.27" in text and "learnt α 0.400 ± 0.000, the paper 0.360 ± 0.000" in text
+    assert "minus the VAE: -0.50 ± 0.00 (95% interval, 3 seeds), lower" in text
+    gaps = tl.train_test_text(recs)  # train error 0.1 below test at every epoch; test falls throughout
+    assert "by 0.10 for the" in gaps and "a generalisation gap" in gaps

@@ -264,6 +264,34 @@ def matched_rate_trend_text(
     return markdown(text) if form == "markdown" else text
 
 
+def summary_text(recs: pd.DataFrame, settings: LengthSettings, dataset: str = "mnist") -> str:
+    """The chapter's findings so far, after the runs' full length, as Markdown bullets: Table 1 and
+    Table 3 beside the paper, and the matched-rate answer with both of its readings."""
+    last = settings.epochs
+    t1 = table1_rows(at_epoch(recs[recs["dataset"] == dataset], last))
+    lines = []
+    for r in TABLE1_REGULARISERS:
+        part = t1[t1["regulariser"] == r]
+        if part.empty:
+            continue
+        m, sd, n = mean_std(part["test_mse"])
+        line = (f"- {model_label(r)}: test MSE {format_mean_std(m, sd, 2)} over {n} seed{'s' if n > 1 else ''} "
+                f"after {last} epochs, the paper {format_mean_std(*paper_value('table1', r, dataset))}")  # fmt: skip
+        if part["alpha_final"].notna().any():
+            a, asd, _ = mean_std(part["alpha_final"])
+            line += f"; learnt α {format_mean_std(a, asd, 3)}, the paper {format_mean_std(*paper_value('table3', r, dataset), 3)}"
+        lines.append(line + ".")
+    table = matched_rate_over_epochs(recs, "tdgjs", 1.0, dataset)
+    if len(table) and last in table.index and table.loc[last, "seeds"]:
+        row = table.loc[last]
+        lines.append(f"- At equal rate after {last} epochs, the {model_label('tdgjs')} at λ = 1 minus the VAE: "
+                     f"{row['difference']}, {row['verdict']}; by plain interpolation alone: "
+                     f"{row['plain interpolation']}.")  # fmt: skip
+    if not lines:
+        return "No run has reached its full length yet."
+    return markdown("\n".join(lines))
+
+
 # ----------------------------------------------------------------------------- verdicts at 5 and at 100 epochs
 def _paired_difference(rows: pd.DataFrame, a: str, b: str, metric: str = "test_mse") -> Any:
     t1 = table1_rows(rows)

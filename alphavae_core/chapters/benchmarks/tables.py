@@ -40,8 +40,9 @@ def format_mean_std(mean: float, std: float | None, digits: int = 2) -> str:
     if std is None or math.isnan(std):
         return f"{mean:.{digits}f}"
     spread = f"{std:.{digits}f}"
-    if std > 0 and float(spread) == 0:
-        spread = f"{std:.{-math.floor(math.log10(std))}f}"
+    decimals = -math.floor(math.log10(std)) if std > 0 else digits
+    if float(spread) == 0 and digits < decimals <= digits + 3:  # smaller still: rounding noise, shown as 0
+        spread = f"{std:.{decimals}f}"
     return f"{mean:.{digits}f} ± {spread}"
 
 
