@@ -197,3 +197,14 @@ def test_summary_and_train_test_texts_read_the_records() -> None:
     assert "minus the VAE: -0.50 ± 0.00 (95% interval, 3 seeds), lower" in text
     gaps = tl.train_test_text(recs)  # train error 0.1 below test at every epoch; test falls throughout
     assert "by 0.10 for the" in gaps and "a generalisation gap" in gaps
+
+
+def test_matched_rate_table_keeps_the_two_readings_apart() -> None:
+    """A seed whose VAE has no point above the model's rate is read by the rule (best with no more nats)
+    but not by plain interpolation: the table counts the seeds of each reading separately."""
+    rows, histories = _synthetic()
+    keep = ~((rows["seed"] == 1) & (rows["regulariser"] == "kl") & (rows["weight"] < 0.5))
+    table = tl.matched_rate_over_epochs(tl.records(rows[keep], histories))
+    assert set(table["seeds"]) == {3} and set(table["its seeds"]) == {2}
+    assert table.loc[100, "VAE weights λ (seeds)"] == "0.2 (2), 0.35 (2), 0.5 (3), 1 (3)"
+    assert table.loc[100, "plain interpolation"] == "-0.50 ± 0.00"  # the two interpolated seeds

@@ -45,6 +45,14 @@ class Paired:
         seeds = f"{self.n} seeds" if self.paired else f"{self.n} seeds each, unpaired"
         return f"{self.mean:+.{digits}f} ± {self.half_width:.{digits}f} (95% interval, {seeds})"
 
+    def short(self, digits: int = 2) -> str:
+        """``"-0.77 ± 0.31"`` (no interval for one seed: ``"-0.77"``), for a table that counts the seeds
+        in a column of its own."""
+        if self.n == 0:
+            return "-"
+        interval = f" ± {self.half_width:.{digits}f}" if self.n >= 2 else ""
+        return f"{self.mean:+.{digits}f}{interval}"
+
     def word(self, lower: str = "lower", higher: str = "higher") -> str:
         """``lower``/``higher`` when the interval excludes zero, otherwise says why there is no verdict."""
         if self.n < 2:

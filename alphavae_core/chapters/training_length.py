@@ -209,27 +209,19 @@ def matched_rate_over_epochs(
     recs: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, dataset: str = "mnist"
 ) -> pd.DataFrame:
     """Chapter 6's matched-rate comparison at ``weight``, after every recorded epoch: ``model``'s test
-    MSE minus the best the VAE reaches with no more nats, paired by seed (95% interval)."""
+    MSE minus the VAE's at the same rate, paired by seed (± its 95% interval), by chapter 6's rule
+    and by plain interpolation alone, and the VAE's weights with how many seeds each."""
     out = []
     for e in recorded_epochs(recs):
         rows = at_epoch(recs[recs["dataset"] == dataset], e)
-        table = rd.matched_rate(rows, model)
+        rule, plain, rate = rd.equal_rate_readings(rows, model, weight)
         kl_seeds = rows[rows["regulariser"] == "kl"].groupby("weight")["seed"].nunique()
-        if weight in getattr(table, "index", []):
-            point = table.loc[weight]
-            entry = {"rate (nats)": point["rate (nats)"], "difference": point["difference"],
-                     "verdict": point["verdict"], "plain interpolation": point["plain interpolation"],
-                     "seeds": point["seeds"]}  # fmt: skip
-        else:
-            entry = {"rate (nats)": np.nan, "difference": "-", "verdict": "not measured",
-                     "plain interpolation": "-", "seeds": 0}  # fmt: skip
-        out.append(
-            {
-                "epoch": e,
-                **entry,
-                "VAE weights λ (seeds)": ", ".join(f"{w:g} ({n})" for w, n in kl_seeds.items()),
-            }
-        )
+        out.append({
+            "epoch": e, "rate (nats)": round(rate, 1), "difference": rule.short(),
+            "verdict": "not resolved" if rule.n >= 2 and not rule.resolved else rule.word(), "seeds": rule.n,
+            "plain interpolation": plain.short(), "its seeds": plain.n,
+            "VAE weights λ (seeds)": ", ".join(f"{w:g} ({n})" for w, n in kl_seeds.items()),
+        })  # fmt: skip
     return pd.DataFrame(out).set_index("epoch") if out else pd.DataFrame()
 
 
@@ -244,10 +236,7 @@ def matched_rate_trend_text(
     if judged.empty:
         text = f"{who} has no recorded epoch with two seeds inside the VAE's curve yet: no answer."
     else:
-        words = [
-            f"epoch {e}: {p['difference'].replace(f' (95% interval, {p.seeds} seeds)', '')}, {p['verdict']}"
-            for e, p in judged.iterrows()
-        ]
+        words = [f"epoch {e}: {p['difference']}, {p['verdict']}" for e, p in judged.iterrows()]
         first, last = judged.iloc[0], judged.iloc[-1]
         text = (f"{who} against the VAE at equal rate, by training length (difference ± its 95% interval over "
                 "the seeds counted): " + "; ".join(words) + ".")  # fmt: skip
@@ -279,14 +268,14 @@ def summary_text(recs: pd.DataFrame, settings: LengthSettings, dataset: str = "m
                 f"after {last} epochs, the paper {format_mean_std(*paper_value('table1', r, dataset))}")  # fmt: skip
         if part["alpha_final"].notna().any():
             a, asd, _ = mean_std(part["alpha_final"])
-            line += f"; learnt α {format_mean_std(a, asd, 3)}, the paper {format_mean_std(*paper_value('table3', r, dataset), 3)}"
+            paper = format_mean_std(*paper_value("table3", r, dataset), 3)
+            line += f"; learnt α {format_mean_std(a, asd, 3)}, the paper {paper}"
         lines.append(line + ".")
-    table = matched_rate_over_epochs(recs, "tdgjs", 1.0, dataset)
-    if len(table) and last in table.index and table.loc[last, "seeds"]:
-        row = table.loc[last]
+    rule, plain, _ = rd.equal_rate_readings(at_epoch(recs[recs["dataset"] == dataset], last), "tdgjs", 1.0)
+    if rule.n:
         lines.append(f"- At equal rate after {last} epochs, the {model_label('tdgjs')} at λ = 1 minus the VAE: "
-                     f"{row['difference']}, {row['verdict']}; by plain interpolation alone: "
-                     f"{row['plain interpolation']}.")  # fmt: skip
+                     f"{rule.text()}, {rule.word()}; by plain interpolation alone: {plain.text()}, "
+                     f"{plain.word()}.")  # fmt: skip
     if not lines:
         return "No run has reached its full length yet."
     return markdown("\n".join(lines))

@@ -29,6 +29,7 @@ from alphavae_core.chapters.rate_distortion.figure import plot_rate_distortion
 from alphavae_core.chapters.rate_distortion.matched import (
     answer_text,
     best_at_rate,
+    equal_rate_readings,
     equivalent_kl_weight,
     equivalent_weight_text,
     gain_split,

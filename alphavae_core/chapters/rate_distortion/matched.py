@@ -77,6 +77,19 @@ def _matched(rows: pd.DataFrame, model: str, reference: str) -> list[tuple[float
     return out
 
 
+def equal_rate_readings(
+    rows: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, reference: str = "kl"
+) -> tuple[Paired, Paired, float]:
+    """At ``weight``: ``model`` minus the reference at equal rate by the lowest-distortion rule and by
+    plain interpolation (each paired by seed over the seeds it can read), and the mean rate of the
+    seeds the rule counts (NaN where none)."""
+    for w, inside, _, diff in _matched(rows, model, reference):
+        if w == weight:
+            rate = float(inside["rate"].mean()) if len(inside) else np.nan
+            return diff, _plain(inside), rate
+    return paired([]), paired([]), np.nan
+
+
 def _plain(inside: pd.DataFrame) -> Paired:
     """Model minus the reference read by plain interpolation, paired by seed (NaN readings dropped)."""
     return paired(inside["test_mse"] - inside["plain"])
