@@ -208,3 +208,21 @@ def test_matched_rate_table_keeps_the_two_readings_apart() -> None:
     assert set(table["seeds"]) == {3} and set(table["its seeds"]) == {2}
     assert table.loc[100, "VAE weights λ (seeds)"] == "0.2 (2), 0.35 (2), 0.5 (3), 1 (3)"
     assert table.loc[100, "plain interpolation"] == "-0.50 ± 0.00"  # the two interpolated seeds
+
+
+def test_trend_text_says_how_few_seeds_and_quotes_chapter_6() -> None:
+    rows, histories = _synthetic()
+    two = tl.records(rows[rows["seed"] < 2], histories)
+    text = tl.matched_rate_trend_text(two, preset="cpu")
+    assert "These are 2 seeds so far: their 95% interval is ±9.0 standard deviations" in text
+    assert "The mean difference is negative at every recorded length." in text
+    assert "Chapter 6's own 5-epoch runs, trained separately, give " in text  # its committed cpu rows
+    assert "seeds so far" not in tl.matched_rate_trend_text(tl.records(rows, histories))
+
+
+def test_sweep_text_says_whether_part_5_is_in() -> None:
+    settings = tl.chapter_settings("cpu")
+    rows, _ = _synthetic()  # part 1 only
+    assert "has 0 of its 8 runs" in tl.sweep_text(settings, rows)
+    sweep = pd.DataFrame({"config_key": [grid.key_of(c) for c in tl.part_configs(settings)[4]]})
+    assert tl.sweep_text(settings, sweep).startswith("All 8 runs of the initial-α sweep")
