@@ -289,9 +289,9 @@ def regulariser_table() -> pd.DataFrame:
 def table1_rows(rows: pd.DataFrame) -> pd.DataFrame:
     """Table 1's runs: each regulariser at its default weight and skew (skewed ones at alpha0 = 0.5).
     A table that also holds other weights (chapter 7's VAE at lambda < 1) keeps only lambda = 1's runs."""
-    t1 = rows[rows["regulariser"].isin(TABLE1_REGULARISERS)] if len(rows) else rows
-    if t1.empty:
-        return t1
+    if rows.empty:  # an empty table may lack the columns
+        return rows
+    t1 = rows[rows["regulariser"].isin(TABLE1_REGULARISERS)]
     default_weight = t1["regulariser"].map(lambda r: get_regulariser(r).default_weight)
     default_alpha = t1["alpha0"].isna() | (t1["alpha0"] == _DEFAULT_ALPHA)
     return t1[default_alpha & (t1["weight"] == default_weight)]

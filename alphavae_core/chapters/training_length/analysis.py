@@ -20,7 +20,7 @@ from alphavae_core.chapters.benchmarks import (
     table3,
 )
 from alphavae_core.chapters.benchmarks.names import markdown, typeset
-from alphavae_core.chapters.seeds import paired
+from alphavae_core.chapters.seeds import Paired, paired
 from alphavae_core.chapters.tables import Table, html_table, whole
 from alphavae_core.chapters.training_length.runs import (
     EARLY,
@@ -65,23 +65,39 @@ def table3_final(recs: pd.DataFrame, settings: LengthSettings) -> pd.DataFrame:
 
 
 # ----------------------------------------------------------------------------- the matched-rate answer
+def _readings_over_epochs(
+    recs: pd.DataFrame, model: str, weight: float, dataset: str
+) -> list[tuple[int, Paired, Paired, float, pd.Series]]:
+    """Per recorded epoch: chapter 6's two readings at equal rate (rule, plain interpolation), the
+    mean rate of the seeds the rule counts, and how many seeds the VAE has at each weight."""
+    out = []
+    for e in recorded_epochs(recs):
+        rows = at_epoch(recs[recs["dataset"] == dataset], e)
+        rule, plain, rate = rd.equal_rate_readings(rows, model, weight)
+        kl_seeds = rows[rows["regulariser"] == "kl"].groupby("weight")["seed"].nunique()
+        out.append((e, rule, plain, rate, kl_seeds))
+    return out
+
+
+def _verdict(diff: Paired) -> str:
+    """The verdict in a table that counts the seeds in a column of its own."""
+    return "not resolved" if diff.n >= 2 and not diff.resolved else diff.word()
+
+
 def matched_rate_over_epochs(
     recs: pd.DataFrame, model: str = "tdgjs", weight: float = 1.0, dataset: str = "mnist"
 ) -> pd.DataFrame:
     """Chapter 6's matched-rate comparison at ``weight``, after every recorded epoch: ``model``'s test
     MSE minus the VAE's at the same rate, paired by seed (± its 95% interval), by chapter 6's rule
     and by plain interpolation alone, and the VAE's weights with how many seeds each."""
-    out = []
-    for e in recorded_epochs(recs):
-        rows = at_epoch(recs[recs["dataset"] == dataset], e)
-        rule, plain, rate = rd.equal_rate_readings(rows, model, weight)
-        kl_seeds = rows[rows["regulariser"] == "kl"].groupby("weight")["seed"].nunique()
-        out.append({
+    out = [
+        {
             "epoch": e, "rate (nats)": "-" if np.isnan(rate) else f"{rate:.1f}", "difference": rule.short(),
-            "verdict": "not resolved" if rule.n >= 2 and not rule.resolved else rule.word(), "seeds": rule.n,
-            "plain interpolation": plain.short(), "its seeds": plain.n,
+            "verdict": _verdict(rule), "seeds": rule.n, "plain interpolation": plain.short(), "its seeds": plain.n,
             "VAE weights λ (seeds)": ", ".join(f"{w:g} ({n})" for w, n in kl_seeds.items()),
-        })  # fmt: skip
+        }
+        for e, rule, plain, rate, kl_seeds in _readings_over_epochs(recs, model, weight, dataset)
+    ]  # fmt: skip
     return pd.DataFrame(out).set_index("epoch") if out else pd.DataFrame()
 
 
@@ -92,32 +108,32 @@ def matched_rate_trend_text(
     form: str = "text",
     preset: str | None = None,
 ) -> str:
-    """Does the gain at equal rate appear, grow or vanish with training? One paragraph from the table,
-    in plain text or (``form="markdown"``) with the names as MyST maths. With ``preset``, it ends with
-    chapter 6's reading of its own, separately trained 5-epoch runs of that preset."""
-    table = matched_rate_over_epochs(recs, model, weight)
-    judged = table[table["seeds"] >= 2] if len(table) else table
+    """Does the gain at equal rate appear, grow or vanish with training? One paragraph from the
+    readings behind :func:`matched_rate_over_epochs`, in plain text or (``form="markdown"``) with the
+    names as MyST maths. With ``preset``, it ends with chapter 6's reading of its own, separately
+    trained 5-epoch runs of that preset."""
+    judged = [(e, rule) for e, rule, *_ in _readings_over_epochs(recs, model, weight, "mnist") if rule.n >= 2]
     who = f"The {model_label(model)} at λ = {weight:g}"
-    if judged.empty:
+    if not judged:
         text = f"{who} has no recorded epoch with two seeds inside the VAE's curve yet: no answer."
     else:
-        words = [f"epoch {e}: {p['difference']}, {p['verdict']}" for e, p in judged.iterrows()]
-        first, last = judged.iloc[0], judged.iloc[-1]
+        words = [f"epoch {e}: {rule.short()}, {_verdict(rule)}" for e, rule in judged]
+        first, last = judged[0][1].word(), judged[-1][1].word()
         text = (f"{who} against the VAE at equal rate, by training length (difference ± its 95% interval over "
                 "the seeds counted): " + "; ".join(words) + ".")  # fmt: skip
-        n = int(judged["seeds"].min())
+        n = min(rule.n for _, rule in judged)
         if n < 3:
             width = stats.t.ppf(0.975, n - 1) / np.sqrt(n)
             text += (f" These are {n} seeds so far: their 95% interval is ±{width:.1f} standard deviations of the "
                      "per-seed differences, against ±2.48 with three.")  # fmt: skip
-        signs = {d[0] for d in judged["difference"]}
-        if len(signs) == 1:
-            text += f" The mean difference is {'positive' if signs == {'+'} else 'negative'} at every recorded length."
-        if last["verdict"] == "lower" and first["verdict"] != "lower":
+        if all(rule.mean > 0 for _, rule in judged) or all(rule.mean < 0 for _, rule in judged):
+            sign = "positive" if judged[0][1].mean > 0 else "negative"
+            text += f" The mean difference is {sign} at every recorded length."
+        if last == "lower" and first != "lower":
             text += " A gain at equal rate appears with training."
-        elif first["verdict"] == "lower" and last["verdict"] != "lower":
+        elif first == "lower" and last != "lower":
             text += " The gain at equal rate seen early vanishes with training."
-        elif last["verdict"] == "lower":
+        elif last == "lower":
             text += " The gain at equal rate holds throughout."
         else:
             text += (
