@@ -13,6 +13,7 @@ from matplotlib.text import Text
 from alphavae_core.chapters import rate_distortion as rd
 from alphavae_core.chapters.tables import NBSP
 from alphavae_core.experiments.results import KEY
+from alphavae_core.plotting import label
 
 T3 = 4.302653  # t(0.975, 2): the 95% interval's factor with three seeds
 
@@ -209,6 +210,19 @@ def test_a_dataset_without_a_grid_is_refused_in_one_line() -> None:
         ValueError, match=r"^no rate-distortion grid for dataset 'celeba': use one of mnist, fashion$"
     ):
         rd.chapter_settings("cpu", dataset="celeba")
+
+
+def test_close_up_title_names_a_single_skewed_model() -> None:
+    """With several skewed weights the close-up is titled as a group; with one model at one lambda
+    (chapter 7's reading at one epoch) it names that model and its lambda."""
+    rows = _rd_rows()
+    fig = rd.plot_rate_distortion(rows)
+    assert fig.axes[1].get_title() == "close-up: the skewed models at λ ≥ 0.1"
+    plt.close(fig)
+    one = rows[(rows["regulariser"] == "kl") | (rows["weight"] == 1.0)]
+    fig = rd.plot_rate_distortion(one)
+    assert fig.axes[1].get_title() == f"close-up: {label('tdgjs')} at λ = 1"
+    plt.close(fig)
 
 
 def test_no_rows_yet_draws_an_empty_figure_and_says_so() -> None:

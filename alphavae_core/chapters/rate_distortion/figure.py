@@ -53,7 +53,7 @@ def plot_rate_distortion(rows: pd.DataFrame, annotate: str = "kl") -> Figure:
     close.set_xlim(x0, x1)
     close.set_ylim(y0, y1)
     close.set_xticks([t for t in (8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80) if x0 <= t <= x1])
-    close.set_title(f"close-up: the skewed models at λ ≥ {CLOSE_UP_WEIGHT:g}", fontsize="medium")
+    close.set_title(_close_up_title(c, annotate), fontsize="medium")
     full.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, ec="0.5", lw=0.8, ls=":"))
     inside = (ref["rate"] >= x0) & (ref["rate"] <= x1) & (ref["test_mse"] >= y0) & (ref["test_mse"] <= y1)
     fig.canvas.draw()  # fix the layout: labels are placed in the final coordinates
@@ -91,6 +91,14 @@ def _close_up(c: pd.DataFrame, reference: str) -> tuple[tuple[float, float], tup
     lo, hi = min(lo, at["train_mse"].min()), max(hi, at["train_mse"].max())
     pad = 0.08 * (hi - lo)
     return (x0, x1), (lo - pad, hi + pad)
+
+
+def _close_up_title(c: pd.DataFrame, reference: str) -> str:
+    """Name what the close-up frames: one skewed model by name and lambda, several as a group."""
+    skewed = c[(c["regulariser"] != reference) & (c["weight"] >= CLOSE_UP_WEIGHT)]
+    if skewed["regulariser"].nunique() == 1 and skewed["weight"].nunique() == 1:
+        return f"close-up: {label(skewed['regulariser'].iloc[0])} at λ = {skewed['weight'].iloc[0]:g}"
+    return f"close-up: the skewed models at λ ≥ {CLOSE_UP_WEIGHT:g}"
 
 
 def _obstacles(ax: Axes, c: pd.DataFrame) -> np.ndarray:
