@@ -280,6 +280,8 @@ def test_figure_helpers_draw_synthetic_histories(cpu_results) -> None:
     assert f5.axes[0].get_images()[0].get_array().shape == (8 * 32, 8 * 32)
     for fig in (b.plot_figure1(rows, "fashion"), b.plot_landscapes(rows, {}, "fashion")):
         assert any("yet" in t.get_text() for ax in fig.axes for t in ax.texts)
+    no_primal = b.plot_figure1(rows[~rows["regulariser"].isin(["gjs", "tgjs"])], "mnist")
+    assert not no_primal.axes[0].lines and len(no_primal.axes[1].lines) >= 4  # no baselines alone
     plt.close("all")
 
 

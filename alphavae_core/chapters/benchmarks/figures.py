@@ -105,13 +105,13 @@ def plot_figure1(rows: pd.DataFrame, dataset: str, axes=None) -> plt.Figure:
                 label=f"{label(trained).split(' (')[0]}: learnt α (per seed)",
             )
             drawn = True
+        if not drawn:  # the baselines alone would read as a result
+            _empty(ax, f"no {DATASET_LABELS[dataset]} runs of\n{fixed} / {trained} yet")
+            continue
         for r in ("kl", "beta", "mmd"):
             base = t1.loc[t1["regulariser"] == r, "test_mse"]
             if len(base):
                 ax.axhline(base.mean(), color=colour(r), ls="--", lw=1.2, label=label(r))
-        if not drawn:
-            _empty(ax, f"no {DATASET_LABELS[dataset]} runs of\n{fixed} / {trained} yet")
-            continue
         ax.set_xlim(-0.03, 1.03)
         ax.set_xlabel("initial α (fixed skew: its α)")
         ax.set_title(
