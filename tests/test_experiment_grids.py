@@ -96,6 +96,17 @@ def test_two_processes_writing_one_table_lose_no_row(tmp_path) -> None:
     assert set(read_json(tmp_path / "t_histories.json")) == keys
 
 
+def test_keys_and_commits_that_look_like_numbers_stay_text(tmp_path) -> None:
+    """A hex key or commit can be a float literal ("73258e422103" is 7.3e422107, inf): a table whose
+    only rows hold such values keeps them, through every append."""
+    path = tmp_path / "t.csv"
+    append_rows(path, [{KEY: "73258e422103", "commit": "06e8759", "value": 1.5}])
+    append_rows(path, [{KEY: "012345678901", "commit": "1234567", "value": 2.5}])
+    table = read_table(path)
+    assert list(table[KEY]) == ["73258e422103", "012345678901"]
+    assert list(table["commit"]) == ["06e8759", "1234567"] and list(table["value"]) == [1.5, 2.5]
+
+
 @pytest.mark.slow
 def test_grid_writes_each_experiment_to_its_own_table_with_train_columns(data_root, tmp_path) -> None:
     base = dict(epochs=1, subset=64, test_subset=32, batch_size=32, landscape_images=16, landscape_points=3)

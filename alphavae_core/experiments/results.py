@@ -35,6 +35,9 @@ if TYPE_CHECKING:  # imported where used: pandas adds 0.15 s to every training p
 from alphavae_core.paths import REPO_ROOT
 
 KEY = "config_key"
+# Read as text, never as numbers: a hex key such as "73258e422103" or a commit such as "06e8759" is a
+# valid float literal (7.3e422107 is inf), and a column of such values would be parsed as one.
+TEXT_COLUMNS = (KEY, "commit", "code_version", "device", "date", "torch")
 
 
 def config_key(config: Mapping[str, Any], code_version: str) -> str:
@@ -122,7 +125,7 @@ def read_table(path: str | Path) -> pd.DataFrame:
         _set_aside(path, "NUL bytes")
         return pd.DataFrame()
     try:
-        table = pd.read_csv(path)
+        table = pd.read_csv(path, dtype={c: str for c in TEXT_COLUMNS})
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
         _set_aside(path, str(err).splitlines()[0] if str(err) else type(err).__name__)
         return pd.DataFrame()
