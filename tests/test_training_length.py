@@ -151,6 +151,35 @@ def test_matched_rate_over_epochs_finds_the_built_in_gain() -> None:
     assert tl.matched_rate_trend_text(tl.records(rows, histories)).endswith("holds throughout.")
 
 
+def test_the_primal_skew_is_read_at_equal_rate_too() -> None:
+    """Part 2's α-VAE (t-JS^Gα) at λ = 1, here 0.3 above the VAE's curve at a rate between the VAE's
+    at λ = 1 and 0.5: its own table, summary line and verdict row."""
+    rows, histories = _synthetic()
+    before = tl.matched_rate_over_epochs(tl.records(rows, histories), "tgjs")
+    assert before.empty and repr(tl.view(before)) == "No runs yet."
+    for seed in (0, 1, 2):
+        key, recs = f"tgjs-1.0-{seed}", []
+        for epoch in (1, 2, 5, 10, 20, 50, 100):
+            rate = 11.0 + epoch / 50
+            mse = 30 - 4 * np.log(rate) + 0.3 + 0.01 * seed
+            recs.append({"epoch": epoch, "test_mse": mse, "rate": rate, "train_mse": mse - 0.1,
+                         "train_rate": rate, "alpha": 0.1})  # fmt: skip
+        rows.loc[len(rows)] = {"dataset": "mnist", "regulariser": "tgjs", "alpha0": 0.5, "weight": 1.0,
+                               "seed": seed, "epochs": 100, "config_key": key,
+                               **{m: recs[-1][m] for m in ("test_mse", "rate", "train_mse", "train_rate")}}  # fmt: skip
+        histories[key] = {"records": recs}
+    recs = tl.records(rows, histories)
+    table = tl.matched_rate_over_epochs(recs, "tgjs")
+    assert all(d.startswith("+0.30") for d in table["difference"]) and set(table["verdict"]) == {"higher"}
+    settings = tl.chapter_settings("cpu")
+    assert "t-JS}^{G_\\alpha}$) at λ = 1 minus the VAE: +0.30" in tl.summary_text(recs, settings)
+    verdicts = tl.verdicts(recs, histories, settings)
+    primal = verdicts.loc["λ = 1: t-JS^Gα minus the VAE at equal rate (chapter 6's rule)"]
+    dual = verdicts.loc["λ = 1: t-JS*^Gα minus the VAE at equal rate (chapter 6's rule)"]
+    assert all(v.startswith("+0.30") and v.endswith("higher") for v in primal)
+    assert all(v.startswith("-0.50") and v.endswith("lower") for v in dual)
+
+
 def test_table1_over_epochs_is_the_mean_and_std_over_seeds() -> None:
     rows, histories = _synthetic()
     recs = tl.records(rows, histories)

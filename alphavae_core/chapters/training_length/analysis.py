@@ -89,7 +89,11 @@ def matched_rate_over_epochs(
 ) -> pd.DataFrame:
     """Chapter 6's matched-rate comparison at ``weight``, after every recorded epoch: ``model``'s test
     MSE minus the VAE's at the same rate, paired by seed (± its 95% interval), by chapter 6's rule
-    and by plain interpolation alone, and the VAE's weights with how many seeds each."""
+    and by plain interpolation alone, and the VAE's weights with how many seeds each. Empty while
+    ``model`` has no run at ``weight``."""
+    runs = recs[(recs["dataset"] == dataset) & (recs["regulariser"] == model) & (recs["weight"] == weight)]
+    if runs.empty:
+        return pd.DataFrame()
     out = [
         {
             "epoch": e, "rate (nats)": "-" if np.isnan(rate) else f"{rate:.1f}", "difference": rule.short(),
@@ -165,11 +169,12 @@ def summary_text(recs: pd.DataFrame, settings: LengthSettings, dataset: str = "m
             paper = format_mean_std(*paper_value("table3", r, dataset), 3)
             line += f"; learnt α {format_mean_std(a, asd, 3)}, the paper {paper}"
         lines.append(line + ".")
-    rule, plain, _ = rd.equal_rate_readings(at_epoch(recs[recs["dataset"] == dataset], last), "tdgjs", 1.0)
-    if rule.n:
-        lines.append(f"- At equal rate after {last} epochs, the {model_label('tdgjs')} at λ = 1 minus the VAE: "
-                     f"{rule.text()}, {rule.word()}; by plain interpolation alone: {plain.text()}, "
-                     f"{plain.word()}.")  # fmt: skip
+    for model in ("tdgjs", "tgjs"):
+        rule, plain, _ = rd.equal_rate_readings(at_epoch(recs[recs["dataset"] == dataset], last), model, 1.0)
+        if rule.n:
+            lines.append(f"- At equal rate after {last} epochs, the {model_label(model)} at λ = 1 minus the VAE: "
+                         f"{rule.text()}, {rule.word()}; by plain interpolation alone: {plain.text()}, "
+                         f"{plain.word()}.")  # fmt: skip
     if not lines:
         return "No run has reached its full length yet."
     return markdown("\n".join(lines))
@@ -209,8 +214,8 @@ def _verdict_row(rows: pd.DataFrame, histories: Mapping[str, Any], which: str) -
         fixed = {"tdgjs": "dgjs", "tgjs": "gjs"}[which]
         diff = _paired_difference(t1, which, fixed)
         return f"{diff.text()}: {diff.word()}" if diff.n else "not measured"
-    if which == "matched":
-        table = rd.matched_rate(rows[rows["dataset"] == "mnist"], "tdgjs")
+    if which in MATCHED:
+        table = rd.matched_rate(rows[rows["dataset"] == "mnist"], MATCHED[which])
         if 1.0 not in getattr(table, "index", []) or table.loc[1.0, "seeds"] == 0:
             return "not measured"
         return f"{table.loc[1.0, 'difference']}: {table.loc[1.0, 'verdict']}"
@@ -232,11 +237,13 @@ def _verdict_row(rows: pd.DataFrame, histories: Mapping[str, Any], which: str) -
     raise ValueError(f"unknown verdict {which!r}")
 
 
+MATCHED = {"matched": "tdgjs", "matched primal": "tgjs"}  # the verdicts at equal rate: whose
 VERDICTS = {
     "lowest": "Table 1, MNIST: which model has the lowest test MSE",
     "tdgjs": "learnt dual skew against the fixed one (t-JS*^Gα minus JS*^Gα, test MSE)",
     "tgjs": "learnt primal skew against the fixed one (t-JS^Gα minus JS^Gα, test MSE)",
     "matched": "λ = 1: t-JS*^Gα minus the VAE at equal rate (chapter 6's rule)",
+    "matched primal": "λ = 1: t-JS^Gα minus the VAE at equal rate (chapter 6's rule)",
     "order": "Table 3: learnt α on MNIST below Fashion-MNIST's, as in the paper",
 }
 
@@ -254,7 +261,9 @@ def verdicts(recs: pd.DataFrame, histories: Mapping[str, Any], settings: LengthS
 
 def view(frame: pd.DataFrame) -> Table:
     """One of this chapter's tables for the page: typeset names and unbroken numbers in HTML, the
-    frame's own text otherwise (what a terminal shows)."""
+    frame's own text otherwise (what a terminal shows). An empty frame: one line saying so."""
+    if frame.empty:
+        return Table("<p><em>No runs yet.</em></p>", "No runs yet.")
 
     def cell(value: Any) -> str:
         text = (
