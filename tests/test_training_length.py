@@ -97,7 +97,9 @@ def test_grid_keeps_records_and_the_weights_that_decode_the_trained_network(data
         records = histories[row["config_key"]]["records"]
         assert [r["epoch"] for r in records] == [1, 2, 3]
         assert records[-1]["test_mse"] == pytest.approx(row["test_mse"], rel=1e-6)
-        params, saved = grid.load_weights(tmp_path / "weights" / f"{row['config_key']}.safetensors")
+        weights = tmp_path / "weights" / f"{row['config_key']}.safetensors"
+        assert weights.stat().st_mode & 0o777 == 0o644  # readable by others, as the tables are
+        params, saved = grid.load_weights(weights)
         assert saved == config
         # the float16 weights, loaded into a fresh network, reconstruct the test images as the run did
         model = build_vae(config.image_shape, config.latent_dim, seed=0)

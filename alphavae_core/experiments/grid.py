@@ -166,6 +166,7 @@ def save_weights(trainer: Trainer, run: int, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.tmp")
     config = json.dumps(trainer.configs[run].to_dict(), sort_keys=True)
     save_file(tensors, str(tmp), metadata={"config": config, "code_version": CODE_VERSION})
+    os.chmod(tmp, 0o644)  # safetensors writes 0600 files; weights are results, readable like the tables
     os.replace(tmp, path)
 
 
