@@ -213,15 +213,19 @@ def test_a_dataset_without_a_grid_is_refused_in_one_line() -> None:
 
 
 def test_close_up_title_names_a_single_skewed_model() -> None:
-    """With several skewed weights the close-up is titled as a group; with one model at one lambda
-    (chapter 7's reading at one epoch) it names that model and its lambda."""
+    """The close-up's title names one skewed model, or the group, and one lambda by its value (chapter
+    7's reading at one epoch), or the lambdas it frames."""
     rows = _rd_rows()
     fig = rd.plot_rate_distortion(rows)
-    assert fig.axes[1].get_title() == "close-up: the skewed models at λ ≥ 0.1"
+    assert fig.axes[1].get_title() == f"close-up: {label('tdgjs')} at λ ≥ 0.1"
     plt.close(fig)
     one = rows[(rows["regulariser"] == "kl") | (rows["weight"] == 1.0)]
     fig = rd.plot_rate_distortion(one)
     assert fig.axes[1].get_title() == f"close-up: {label('tdgjs')} at λ = 1"
+    plt.close(fig)
+    two = pd.concat([one, one[one["regulariser"] == "tdgjs"].assign(regulariser="tgjs", test_mse=12.0)])
+    fig = rd.plot_rate_distortion(two)
+    assert fig.axes[1].get_title() == "close-up: the skewed models at λ = 1"
     plt.close(fig)
 
 

@@ -94,11 +94,13 @@ def _close_up(c: pd.DataFrame, reference: str) -> tuple[tuple[float, float], tup
 
 
 def _close_up_title(c: pd.DataFrame, reference: str) -> str:
-    """Name what the close-up frames: one skewed model by name and lambda, several as a group."""
+    """Name what the close-up frames: one skewed model by name, several as a group; one lambda by its value."""
     skewed = c[(c["regulariser"] != reference) & (c["weight"] >= CLOSE_UP_WEIGHT)]
-    if skewed["regulariser"].nunique() == 1 and skewed["weight"].nunique() == 1:
-        return f"close-up: {label(skewed['regulariser'].iloc[0])} at λ = {skewed['weight'].iloc[0]:g}"
-    return f"close-up: the skewed models at λ ≥ {CLOSE_UP_WEIGHT:g}"
+    who = (
+        label(skewed["regulariser"].iloc[0]) if skewed["regulariser"].nunique() == 1 else "the skewed models"
+    )
+    at = f"= {skewed['weight'].iloc[0]:g}" if skewed["weight"].nunique() == 1 else f"≥ {CLOSE_UP_WEIGHT:g}"
+    return f"close-up: {who} at λ {at}"
 
 
 def _obstacles(ax: Axes, c: pd.DataFrame) -> np.ndarray:
