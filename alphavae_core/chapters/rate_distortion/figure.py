@@ -81,7 +81,7 @@ def _draw(ax: Axes, c: pd.DataFrame) -> None:
 def _close_up(c: pd.DataFrame, reference: str) -> tuple[tuple[float, float], tuple[float, float]] | None:
     """Rate and distortion limits around the skewed models' points at lambda >= CLOSE_UP_WEIGHT, and
     every point (with its error bar) at those rates; None without such points."""
-    skewed = c[(c["regulariser"] != reference) & (c["weight"] >= CLOSE_UP_WEIGHT)]
+    skewed = _skewed(c, reference)
     if skewed.empty:
         return None
     x0, x1 = skewed["rate"].min() / 1.12, skewed["rate"].max() * 1.12
@@ -93,9 +93,14 @@ def _close_up(c: pd.DataFrame, reference: str) -> tuple[tuple[float, float], tup
     return (x0, x1), (lo - pad, hi + pad)
 
 
+def _skewed(c: pd.DataFrame, reference: str) -> pd.DataFrame:
+    """The points the close-up frames: every model but ``reference`` at lambda >= CLOSE_UP_WEIGHT."""
+    return c[(c["regulariser"] != reference) & (c["weight"] >= CLOSE_UP_WEIGHT)]
+
+
 def _close_up_title(c: pd.DataFrame, reference: str) -> str:
     """Name what the close-up frames: one skewed model by name, several as a group; one lambda by its value."""
-    skewed = c[(c["regulariser"] != reference) & (c["weight"] >= CLOSE_UP_WEIGHT)]
+    skewed = _skewed(c, reference)
     who = (
         label(skewed["regulariser"].iloc[0]) if skewed["regulariser"].nunique() == 1 else "the skewed models"
     )

@@ -155,7 +155,8 @@ def summary_text(recs: pd.DataFrame, settings: LengthSettings, dataset: str = "m
     """The chapter's findings so far, after the runs' full length, as Markdown bullets: Table 1 and
     Table 3 beside the paper, and the matched-rate answer with both of its readings."""
     last = settings.epochs
-    t1 = table1_rows(at_epoch(recs[recs["dataset"] == dataset], last))
+    final = at_epoch(recs[recs["dataset"] == dataset], last)
+    t1 = table1_rows(final)
     lines = []
     for r in TABLE1_REGULARISERS:
         part = t1[t1["regulariser"] == r]
@@ -170,7 +171,7 @@ def summary_text(recs: pd.DataFrame, settings: LengthSettings, dataset: str = "m
             line += f"; learnt α {format_mean_std(a, asd, 3)}, the paper {paper}"
         lines.append(line + ".")
     for model in ("tdgjs", "tgjs"):
-        rule, plain, _ = rd.equal_rate_readings(at_epoch(recs[recs["dataset"] == dataset], last), model, 1.0)
+        rule, plain, _ = rd.equal_rate_readings(final, model, 1.0)
         if rule.n:
             lines.append(f"- At equal rate after {last} epochs, the {model_label(model)} at λ = 1 minus the VAE: "
                          f"{rule.text()}, {rule.word()}; by plain interpolation alone: {plain.text()}, "
